@@ -1,0 +1,155 @@
+"""PyTorch adapter: Embedding → GRU / LSTM / RNN stack → Dropout → Linear(1), BCE, Adam.
+
+The same model the Keras adapter builds: no masking, pre-padded sequences, the head reads
+the last layer's final state (forward and backward concatenated when bidirectional),
+dropout sits on each recurrent layer's output (between layers and before the head).
+Flush-to-zero is applied before anything runs: PyTorch's RNN backward on CPU is ~9×
+slower with denormal floats (see README).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnnbench.cellenv import resolved_threads
+
+if TYPE_CHECKING:
+    from rnnbench.suite import CellSettings
+
+_LAYERS = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}
+
+
+class TorchRNNClassifier(nn.Module):
+    def __init__(self, s: "CellSettings", vocab_size: int) -> None:
+        super().__init__()
+        self.arch = s.arch
+        self.bidirectional = s.bidirectional
+        self.embedding = nn.Embedding(vocab_size, s.embedding_dim)
+        self.recurrent = self._make_recurrent(s)
+        self.dropout = nn.Dropout(s.dropout)
+        self.head = nn.Linear(s.units * (2 if s.bidirectional else 1), 1)
+
+    @staticmethod
+    def _make_recurrent(s: "CellSettings") -> nn.Module:
+        if s.impl == "fused":
+            if s.arch == "gru" and s.gru_reset != "after":
+                raise ValueError("PyTorch's fused nn.GRU applies the reset gate after the matmul only; "
+                                 "use impl = \"cell\" for gru_reset = \"before\"")
+            return _LAYERS[s.arch](
+                s.embedding_dim, s.units, num_layers=s.layers, batch_first=True,
+                bidirectional=s.bidirectional, dropout=s.dropout if s.layers > 1 else 0.0,
+            )
+        from rnnbench.backends.torch_cells import ExplicitRNN
+
+        return ExplicitRNN(s)
+
+    def final_state(self, x: torch.Tensor) -> torch.Tensor:
+        emb = self.embedding(x)
+        _, h = self.recurrent(emb)
+        if isinstance(h, tuple):  # LSTM: (h_n, c_n)
+            h = h[0]
+        if self.bidirectional:
+            return torch.cat([h[-2], h[-1]], dim=1)
+        return h[-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.final_state(x))).squeeze(1)
+
+
+class TorchBackend:
+    framework = "torch"
+
+    def __init__(self, settings: "CellSettings") -> None:
+        self.s = settings
+        torch.set_num_threads(resolved_threads(settings))
+        torch.set_flush_denormal(settings.flush_denormal)
+        torch.manual_seed(settings.seed)
+        np.random.seed(settings.seed)
+        self.model: TorchRNNClassifier | None = None
+        self.loss_fn = nn.BCEWithLogitsLoss()
+
+    def build(self, vocab_size: int) -> None:
+        self.model = TorchRNNClassifier(self.s, vocab_size)
+        if self.s.init != "framework" and self.s.init != "torch":
+            from rnnbench.backends.torch_init import apply_init
+
+            apply_init(self.model, self.s.init)
+        eps = self.s.adam_epsilon if self.s.adam_epsilon is not None else 1e-8
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.s.learning_rate, eps=eps)
+
+    def param_counts(self) -> dict[str, int]:
+        assert self.model is not None
+        m = self.model
+        parts = {
+            "embedding": sum(p.numel() for p in m.embedding.parameters()),
+            "recurrent": sum(p.numel() for p in m.recurrent.parameters()),
+            "head": sum(p.numel() for p in m.head.parameters()),
+        }
+        parts["total"] = sum(p.numel() for p in m.parameters())
+        return parts
+
+    def train_epoch(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        on_step: Callable[[], None],
+        max_steps: int | None,
+    ) -> float:
+        assert self.model is not None
+        model, opt, loss_fn = self.model, self.optimizer, self.loss_fn
+        model.train()
+        xt = torch.from_numpy(np.ascontiguousarray(x)).long()
+        yt = torch.from_numpy(np.ascontiguousarray(y)).float()
+        total, seen = 0.0, 0
+        for step, i in enumerate(range(0, len(xt), batch_size)):
+            if max_steps is not None and step >= max_steps:
+                break
+            xb, yb = xt[i : i + batch_size], yt[i : i + batch_size]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            value = loss.item()  # synchronizes: the step is complete
+            total += value * len(xb)
+            seen += len(xb)
+            on_step()
+        return total / max(seen, 1)
+
+    @torch.no_grad()
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float]:
+        assert self.model is not None
+        model = self.model
+        model.eval()
+        xt = torch.from_numpy(np.ascontiguousarray(x)).long()
+        yt = torch.from_numpy(np.ascontiguousarray(y)).float()
+        loss_sum, correct = 0.0, 0
+        for i in range(0, len(xt), batch_size):
+            logits = model(xt[i : i + batch_size])
+            yb = yt[i : i + batch_size]
+            loss_sum += nn.functional.binary_cross_entropy_with_logits(logits, yb, reduction="sum").item()
+            correct += int(((logits > 0).float() == yb).sum())
+        return loss_sum / len(xt), correct / len(xt)
+
+    def describe(self) -> dict[str, Any]:
+        s = self.s
+        if s.impl == "cell":
+            path, why = "explicit cell (Python time loop over torch ops)", "impl = \"cell\""
+        else:
+            path, why = f"fused torch.nn.{ {'gru': 'GRU', 'lstm': 'LSTM', 'rnn': 'RNN'}[s.arch] } (ATen CPU kernel)", ""
+        return {
+            "framework": "torch",
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "interop_threads": torch.get_num_interop_threads(),
+            "flush_denormal": s.flush_denormal,
+            "mkldnn": torch.backends.mkldnn.is_available(),
+            "kernel": path,
+            "kernel_note": why,
+            "adam_epsilon": s.adam_epsilon if s.adam_epsilon is not None else 1e-8,
+            "init": s.init,
+        }

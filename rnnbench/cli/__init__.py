@@ -1,0 +1,53 @@
+"""The command line: one thin module per command, joined here.
+
+Each command parses its options, calls one library function and prints. Nothing here
+imports a framework, pandas or pydantic at import time, so ``rnnbench --help`` is fast.
+A :class:`~rnnbench.errors.UserError` anywhere becomes one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import typer
+from typer.core import TyperGroup
+
+from rnnbench.cli import data, env, listing, report, run
+from rnnbench.errors import UserError
+
+
+
+class _Group(TyperGroup):
+    """Turns a UserError raised by any command into one line on stderr and exit 2."""
+
+    def invoke(self, ctx):  # noqa: ANN001, ANN201 - click's signature
+        try:
+            return super().invoke(ctx)
+        except UserError as e:
+            typer.echo(f"rnnbench: error: {e}", err=True)
+            raise typer.Exit(e.exit_code) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="rnnbench",
+    help="Benchmark recurrent networks (GRU, LSTM, SimpleRNN) across PyTorch and Keras on IMDB.\n\n"
+    "Typical use: rnnbench run suites/quick.toml, then rnnbench report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("run")(run.run)
+app.command("report")(report.report)
+app.command("list")(listing.list_things)
+app.command("env")(env.env)
+app.add_typer(data.app, name="data")
+
+for _mod in ("compare", "baseline", "verify"):
+    try:
+        _m = __import__(f"rnnbench.cli.{_mod}", fromlist=["register"])
+    except ModuleNotFoundError:
+        continue
+    _m.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,81 @@
+"""``rnnbench run``: expand a suite and run each cell in its own process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def run(
+    suite: Optional[str] = typer.Argument(
+        None, help="suite file (or a ready suite's name: quick, imdb, ...); optional with --resume"
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="list the cells and exit"),
+    resume: Optional[str] = typer.Option(
+        None, "--resume", help="continue a run (its id, a path, or 'latest'): finished cells are skipped"
+    ),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="with --resume: run failed cells again"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress output"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="runs directory (default reports/runs)"),
+    report: bool = typer.Option(True, "--report/--no-report", help="write the report when the run ends"),
+) -> None:
+    """Run a suite: every cell trains in its own process; results go to reports/runs/<run-id>/."""
+    from rnnbench.errors import UserError
+    from rnnbench.runner import execute, reopen_run, start_run
+    from rnnbench.suite import load_suite
+
+    if suite is None and resume is None:
+        raise UserError("give a suite to run, or --resume RUN", hint="ready suites: rnnbench list")
+    spec = load_suite(suite) if suite is not None else None
+
+    if dry_run:
+        assert spec is not None, "--dry-run needs a suite"
+        _print_cells(spec)
+        return
+    if resume is not None:
+        if output is not None and Path(resume).name == resume and resume != "latest":
+            resume = str(output / resume)
+        run_dir, spec = reopen_run(resume, spec)
+    else:
+        assert spec is not None
+        run_dir = start_run(spec, root=output)
+    from rnnbench.progress import make_progress
+
+    summary = execute(spec, run_dir, make_progress(quiet), retry_failed=retry_failed)
+    out = typer.echo
+    if summary.interrupted:
+        out(f"interrupted: {summary.ran} cells recorded in {summary.path}; continue with "
+            f"`rnnbench run --resume {summary.run_id}`", err=True)
+        raise typer.Exit(130)
+    if not quiet:
+        out(f"run {summary.run_id}: {summary.ran} cells run, {summary.skipped} skipped, "
+            f"{summary.failed} failed → {summary.path}")
+    if report and not quiet:
+        from rnnbench.report.build import write_reports
+
+        for p in write_reports([run_dir.path]):
+            out(f"wrote {p}")
+    elif report:
+        from rnnbench.report.build import write_reports
+
+        write_reports([run_dir.path])
+
+
+def _print_cells(spec) -> None:  # noqa: ANN001
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"{spec.name}: {len(spec.cells)} cells", caption=spec.description or None)
+    t.add_column("#", justify="right")
+    t.add_column("cell")
+    t.add_column("repeat", justify="right")
+    cols = [k for k in spec.varying if k not in ("arch", "backend")]
+    for c in cols:
+        t.add_column(c)
+    t.add_column("key")
+    for i, cell in enumerate(spec.cells, 1):
+        d = cell.settings.model_dump()
+        t.add_row(str(i), cell.label, str(cell.repeat), *[str(d[c]) for c in cols], cell.key)
+    Console().print(t)

@@ -1,0 +1,93 @@
+"""Facts about the machine and software a measurement was taken on.
+
+The parent records the machine (CPU model, cores, hostname, Python, git commit) when a run
+starts; each worker adds what only it can know (framework versions, thread counts,
+flush-to-zero) through its backend's ``describe()``. Also the fingerprint that baselines
+compare (see :func:`fingerprint`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import socket
+import subprocess
+from functools import lru_cache
+from importlib import metadata
+from typing import Any
+
+FRAMEWORK_DISTS = ("torch", "tensorflow", "tensorflow-cpu", "keras", "jax", "jaxlib", "numpy")
+
+
+@lru_cache(maxsize=1)
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def git_commit(cwd: str | None = None) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    commit = out.stdout.strip()
+    if not commit:
+        return None
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                           capture_output=True, text=True, timeout=5, check=False).stdout.strip()
+    return commit + ("-dirty" if dirty else "")
+
+
+def versions() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for dist in FRAMEWORK_DISTS:
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def machine() -> dict[str, Any]:
+    from rnnbench import __version__
+
+    mem = None
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        pass
+    return {
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_model": cpu_model(),
+        "cpu_count": cpu_count(),
+        "memory_gib": round(mem, 1) if mem else None,
+        "rnnbench": __version__,
+        "git_commit": git_commit(),
+        "versions": versions(),
+    }
+
+
+def fingerprint(env: dict[str, Any]) -> str:
+    """What must be equal for timings to be comparable: CPU, cores, Python, framework versions."""
+    key = {k: env.get(k) for k in ("cpu_model", "cpu_count", "python")}
+    key["versions"] = env.get("versions", {})
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]

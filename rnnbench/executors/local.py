@@ -1,0 +1,200 @@
+"""Run one cell in its own child process and turn whatever happens into a record.
+
+The child is ``python -m rnnbench.worker`` with the cell's environment set before any
+framework import, its own session (so a timeout kills its whole process group), output
+captured to ``logs/<key>.log``, and — on Linux — a parent-death signal, so a SIGKILLed
+parent leaves no orphan training in the background. Exit, crash (signal), timeout and
+exception all come back as a record with a status; nothing here raises for a bad cell.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rnnbench.cellenv import cell_environment
+from rnnbench.results import SCHEMA_VERSION
+from rnnbench.suite import Cell
+
+LOG_TAIL_LINES = 40
+KILL_GRACE_S = 5.0
+POLL_S = 0.2
+
+EventSink = Callable[[Cell, dict[str, Any]], None]
+
+
+def _set_parent_death_signal() -> None:  # runs in the child between fork and exec
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 64 * 1024))
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(KILL_GRACE_S)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+
+
+class _EventReader:
+    """Reads the JSON lines the worker appends, tolerating a half-written last line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.buf = b""
+
+    def read(self) -> list[dict[str, Any]]:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                chunk = f.read()
+        except FileNotFoundError:
+            return []
+        self.offset += len(chunk)
+        self.buf += chunk
+        *lines, self.buf = self.buf.split(b"\n")
+        out = []
+        for line in lines:
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return out
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def run_cell_process(
+    cell: Cell,
+    run_dir: Path,
+    run_id: str,
+    on_event: EventSink | None = None,
+    python: str = sys.executable,
+) -> dict[str, Any]:
+    """Run ``cell`` in a child process; return its record (never raises for a bad cell).
+
+    KeyboardInterrupt kills the child and propagates: an interrupted cell is not recorded.
+    """
+    work = run_dir / "cells"
+    logs = run_dir / "logs"
+    work.mkdir(parents=True, exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)
+    spec = work / f"{cell.key}.json"
+    out = work / f"{cell.key}.result.json"
+    events = work / f"{cell.key}.events.jsonl"
+    log = logs / f"{cell.key}.log"
+    for stale in (out, events):
+        stale.unlink(missing_ok=True)
+    spec.write_text(json.dumps(cell.to_json()), encoding="utf-8")
+    timeout = cell.settings.timeout
+    started = now_iso()
+    t0 = time.monotonic()
+    reader = _EventReader(events)
+    with open(log, "wb") as logf:
+        proc = subprocess.Popen(
+            [python, "-m", "rnnbench.worker", "--cell", str(spec), "--out", str(out), "--events", str(events)],
+            stdin=subprocess.DEVNULL,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            env=cell_environment(cell.settings),
+            start_new_session=True,
+            preexec_fn=_set_parent_death_signal if sys.platform.startswith("linux") else None,
+        )
+        timed_out = False
+        try:
+            while True:
+                try:
+                    proc.wait(POLL_S)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if on_event:
+                    for ev in reader.read():
+                        on_event(cell, ev)
+                if time.monotonic() - t0 > timeout:
+                    timed_out = True
+                    _kill_group(proc)
+                    break
+        except BaseException:
+            _kill_group(proc)
+            raise
+    if on_event:
+        for ev in reader.read():
+            on_event(cell, ev)
+    wall = time.monotonic() - t0
+    rc = proc.returncode
+    record: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "run_id": run_id,
+        **{k: v for k, v in cell.to_json().items()},
+        "started": started,
+        "finished": now_iso(),
+        "wall_s": round(wall, 3),
+        "exit_code": rc if rc is not None and rc >= 0 else None,
+        "signal": signal.Signals(-rc).name if rc is not None and rc < 0 else None,
+        "log": str(log.relative_to(run_dir)),
+        "metrics": None,
+        "env": None,
+        "error": None,
+        "log_tail": None,
+    }
+    result: dict[str, Any] | None = None
+    if out.exists():
+        try:
+            result = json.loads(out.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            result = None
+    if timed_out:
+        record["status"] = "timeout"
+        record["error"] = f"timed out after {timeout:g} s (killed)"
+    elif result is not None and result.get("status") == "ok" and rc == 0:
+        record["status"] = "ok"
+        record["metrics"] = result["metrics"]
+        record["env"] = result.get("worker")
+    elif result is not None and result.get("status") == "error":
+        record["status"] = "error"
+        record["error"] = result.get("error")
+    elif rc is not None and rc < 0:
+        record["status"] = "crashed"
+        record["error"] = f"killed by signal {record['signal']}"
+    else:
+        record["status"] = "crashed"
+        record["error"] = f"worker exited with code {rc} without a result"
+    if record["status"] != "ok":
+        record["log_tail"] = log_tail(log)
+    return record

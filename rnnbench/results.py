@@ -1,0 +1,154 @@
+"""Result records and the append-only store of a run.
+
+A run lives in ``reports/runs/<run-id>/``: ``suite.toml`` (the source), ``run.json`` (the
+resolved cells, suite fingerprint and the parent's environment, written when the run
+starts), ``results.jsonl`` (one record per finished cell, appended, flushed and fsynced at
+once), and ``logs/`` (each cell's captured output). Appending one line per cell means a
+crash can cost at most the line being written; a torn last line is skipped on read.
+
+Record layout (schema version :data:`SCHEMA_VERSION`)::
+
+    {"schema": 1, "run_id", "key", "group", "label", "repeat", "settings": {...},
+     "status": "ok" | "error" | "crashed" | "timeout" | "unavailable",
+     "exit_code", "signal", "error", "log_tail", "log",
+     "metrics": {...} | null, "env": {...}, "started", "finished", "wall_s"}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnnbench import paths
+from rnnbench.errors import UserError
+
+SCHEMA_VERSION = 1
+RESULTS_FILE = "results.jsonl"
+RUN_FILE = "run.json"
+STATUSES = ("ok", "error", "crashed", "timeout", "unavailable")
+
+
+def append_record(path: Path, record: dict[str, Any]) -> None:
+    """Append one record as one line; flushed and fsynced before returning."""
+    line = json.dumps(record, sort_keys=True, default=str) + "\n"
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(line)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """All complete records of a results file; a torn line (crash mid-write) is skipped."""
+    records: list[dict[str, Any]] = []
+    if not path.exists():
+        return records
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                warnings.warn(f"{path}:{n}: skipping an incomplete record (torn write)", stacklevel=2)
+                continue
+            records.append(migrate(rec))
+    return records
+
+
+def migrate(record: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older record up to :data:`SCHEMA_VERSION` (only version 1 exists yet)."""
+    version = record.get("schema", 1)
+    if version > SCHEMA_VERSION:
+        raise UserError(f"a record has schema {version}, newer than this rnnbench ({SCHEMA_VERSION}): upgrade")
+    return record
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """A run's directory and the files in it."""
+
+    path: Path
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @property
+    def results(self) -> Path:
+        return self.path / RESULTS_FILE
+
+    @property
+    def run_json(self) -> Path:
+        return self.path / RUN_FILE
+
+    @property
+    def logs(self) -> Path:
+        return self.path / "logs"
+
+    def records(self) -> list[dict[str, Any]]:
+        return read_records(self.results)
+
+    def meta(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.run_json.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except json.JSONDecodeError as e:
+            raise UserError(f"{self.run_json}: unreadable run metadata: {e}") from None
+
+
+def list_runs(root: Path | None = None) -> list[RunDir]:
+    root = root or paths.runs_dir()
+    if not root.is_dir():
+        return []
+    runs = [RunDir(p) for p in root.iterdir() if p.is_dir() and (p / RUN_FILE).exists()]
+    return sorted(runs, key=lambda r: (r.run_json.stat().st_mtime, r.run_id))
+
+
+def resolve_run(ref: str | Path | None = None, root: Path | None = None) -> RunDir:
+    """A run id, ``latest``, a run directory, or a results.jsonl path → :class:`RunDir`."""
+    if ref is None or str(ref) == "latest":
+        runs = list_runs(root)
+        if not runs:
+            raise UserError(f"no runs under {root or paths.runs_dir()}", hint="start one with: rnnbench run SUITE")
+        return runs[-1]
+    p = Path(ref)
+    if p.is_file() and p.name == RESULTS_FILE:
+        return RunDir(p.parent)
+    if p.is_dir() and ((p / RESULTS_FILE).exists() or (p / RUN_FILE).exists()):
+        return RunDir(p)
+    cand = (root or paths.runs_dir()) / str(ref)
+    if cand.is_dir():
+        return RunDir(cand)
+    if p.exists():
+        raise UserError(f"{ref}: not a run directory or results.jsonl")
+    known = [r.run_id for r in list_runs(root)][-5:]
+    raise UserError(f"{ref}: no such run", hint=f"recent runs: {', '.join(known)}" if known else None)
+
+
+def flatten(record: dict[str, Any]) -> dict[str, Any]:
+    """One record → one flat row (settings, scalar metrics and parameter counts as columns)."""
+    row: dict[str, Any] = {
+        k: record.get(k)
+        for k in ("run_id", "key", "group", "label", "repeat", "status", "error", "exit_code", "signal", "wall_s")
+    }
+    row.update(record.get("settings", {}))
+    metrics = record.get("metrics") or {}
+    for k, v in metrics.items():
+        if isinstance(v, (int, float, str, bool)) or v is None:
+            row[k] = v
+    for part, n in (metrics.get("params") or {}).items():
+        row[f"params_{part}"] = n
+    return row
+
+
+def load_results(path: str | Path) -> Any:
+    """A run (id, directory or results.jsonl) as a pandas DataFrame, one row per record."""
+    import pandas as pd
+
+    run = resolve_run(path)
+    return pd.DataFrame([flatten(r) for r in run.records()])

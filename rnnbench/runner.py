@@ -1,0 +1,141 @@
+"""One run of a suite: make (or reopen) the run directory, run each cell, append results.
+
+``start_run`` writes ``suite.toml`` and ``run.json`` (resolved cells, suite fingerprint,
+machine) before the first cell; each finished cell is appended to ``results.jsonl`` at
+once. ``--resume`` reopens a run, refuses if the suite's cells changed, and skips every
+cell already recorded. Ctrl-C kills the running cell (not recorded) and leaves the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from rnnbench import paths
+from rnnbench.errors import UserError
+from rnnbench.results import SCHEMA_VERSION, RunDir, append_record, resolve_run
+from rnnbench.suite import Cell, Suite, parse_suite
+
+
+class Progress(Protocol):
+    def start(self, run_id: str, cells: list[Cell], done: int) -> None: ...
+    def cell_start(self, cell: Cell) -> None: ...
+    def event(self, cell: Cell, event: dict[str, Any]) -> None: ...
+    def cell_done(self, cell: Cell, record: dict[str, Any]) -> None: ...
+    def stop(self) -> None: ...
+
+
+CellRunner = Callable[..., dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    path: Path
+    ran: int
+    skipped: int
+    failed: int
+    interrupted: bool
+
+
+def new_run_id(suite: Suite) -> str:
+    slug = re.sub(r"[^a-zA-Z0-9_.-]+", "-", suite.name).strip("-") or "suite"
+    return f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{slug}"
+
+
+def start_run(suite: Suite, root: Path | None = None, run_id: str | None = None) -> RunDir:
+    from rnnbench.envinfo import fingerprint, machine
+
+    root = root or paths.runs_dir()
+    run = RunDir(root / (run_id or new_run_id(suite)))
+    n = 1
+    while run.path.exists():
+        n += 1
+        run = RunDir(root / f"{run_id or new_run_id(suite)}-{n}")
+    run.path.mkdir(parents=True)
+    (run.path / "suite.toml").write_text(suite.source_text, encoding="utf-8")
+    env = machine()
+    meta = {
+        "schema": SCHEMA_VERSION,
+        "run_id": run.run_id,
+        "suite": {"name": suite.name, "description": suite.description, "path": suite.path,
+                  "fingerprint": suite.fingerprint, "varying": list(suite.varying),
+                  "regression": suite.regression, "report": suite.report},
+        "cells": [c.to_json() for c in suite.cells],
+        "machine": env,
+        "fingerprint": fingerprint(env),
+        "created": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+    tmp = run.run_json.with_suffix(".tmp")
+    tmp.write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+    tmp.replace(run.run_json)
+    return run
+
+
+def reopen_run(ref: str, suite: Suite | None) -> tuple[RunDir, Suite]:
+    """The run to resume and its suite; refuses when the given suite differs from the run's."""
+    run = resolve_run(ref)
+    meta = run.meta()
+    stored_src = run.path / "suite.toml"
+    if not meta or not stored_src.exists():
+        raise UserError(f"{run.path}: not a resumable run (no run.json or suite.toml)")
+    stored = parse_suite(stored_src.read_text(encoding="utf-8"), meta["suite"].get("path", str(stored_src)))
+    if stored.fingerprint != meta["suite"]["fingerprint"]:
+        raise UserError(f"{run.path}: stored suite does not match its run.json (was it edited?)")
+    if suite is not None and suite.fingerprint != stored.fingerprint:
+        raise UserError(
+            f"cannot resume {run.run_id}: the suite changed since the run started "
+            f"(cells {stored.fingerprint} → {suite.fingerprint}); start a new run instead"
+        )
+    return run, stored
+
+
+def unavailable_record(cell: Cell, run_id: str) -> dict[str, Any] | None:
+    """A record saying the cell's framework is not installed, or None when it is."""
+    from rnnbench.backends.base import get_backend
+
+    info = get_backend(cell.settings.backend)
+    missing = info.missing()
+    if not missing:
+        return None
+    return {"schema": SCHEMA_VERSION, "run_id": run_id, **cell.to_json(), "status": "unavailable",
+            "error": f"backend '{info.name}' unavailable: {', '.join(missing)} not installed ({info.install})",
+            "metrics": None, "env": None, "exit_code": None, "signal": None, "wall_s": 0.0}
+
+
+def execute(
+    suite: Suite,
+    run: RunDir,
+    progress: Progress,
+    cell_runner: CellRunner | None = None,
+    retry_failed: bool = False,
+) -> RunSummary:
+    """Run every cell of ``suite`` not yet recorded in ``run``; append each result at once."""
+    if cell_runner is None:
+        from rnnbench.executors.local import run_cell_process as cell_runner
+    records = run.records()
+    done = {r["key"] for r in records if r.get("status") == "ok" or not retry_failed}
+    todo = [c for c in suite.cells if c.key not in done]
+    progress.start(run.run_id, list(suite.cells), len(suite.cells) - len(todo))
+    ran = failed = 0
+    interrupted = False
+    try:
+        for cell in todo:
+            progress.cell_start(cell)
+            record = unavailable_record(cell, run.run_id) or cell_runner(
+                cell, run.path, run.run_id, on_event=progress.event
+            )
+            append_record(run.results, record)
+            ran += 1
+            failed += record["status"] != "ok"
+            progress.cell_done(cell, record)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        progress.stop()
+    return RunSummary(run.run_id, run.path, ran, len(suite.cells) - len(todo), failed, interrupted)

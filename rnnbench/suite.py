@@ -1,0 +1,376 @@
+"""Suites: TOML file → validated :class:`Suite` → list of :class:`Cell`.
+
+A suite is ``defaults`` (settings every cell shares) plus a ``matrix`` of axes whose
+cartesian product gives the cells, minus ``exclude`` entries, plus explicit ``include``
+cells, each run ``repeat`` times. Every setting is a field of :class:`CellSettings`;
+pydantic validates types strictly and this module turns its errors into one line naming
+the file, the key path and what was expected (with the nearest valid key for a typo).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import itertools
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rnnbench.errors import UserError
+
+Arch = Literal["gru", "lstm", "rnn"]
+BackendName = Literal["torch", "keras-tensorflow", "keras-torch", "keras-jax", "fake"]
+ARCHS: tuple[str, ...] = ("gru", "lstm", "rnn")
+BACKENDS: tuple[str, ...] = ("torch", "keras-tensorflow", "keras-torch", "keras-jax", "fake")
+
+
+class CellSettings(BaseModel):
+    """Every setting of one cell. Field descriptions are the suite format's reference."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    # model
+    arch: Arch = Field("gru", description="recurrent architecture: gru | lstm | rnn (SimpleRNN)")
+    backend: BackendName = Field("torch", description="framework adapter running the cell")
+    impl: Literal["fused", "cell"] = Field(
+        "fused", description="fused library layer, or an explicit cell written from the equations"
+    )
+    units: int = Field(128, ge=1, description="hidden units per layer and direction")
+    layers: int = Field(1, ge=1, le=8, description="stacked recurrent layers")
+    bidirectional: bool = Field(False, description="run each layer in both directions (concat)")
+    dropout: float = Field(
+        0.0, ge=0.0, lt=1.0, description="dropout on each recurrent layer's output (between layers and before the head)"
+    )
+    recurrent_dropout: float = Field(
+        0.0, ge=0.0, lt=1.0, description="Keras recurrent_dropout (leaves the fused kernel; Keras only)"
+    )
+    gru_reset: Literal["after", "before"] = Field(
+        "after",
+        description="GRU reset gate applied after the recurrent matmul (cuDNN/PyTorch, Keras reset_after=True) "
+        "or before it (Cho et al. 2014)",
+    )
+    init: Literal["framework", "keras", "torch"] = Field(
+        "framework", description="weight initialization scheme: each framework's own, or Keras's / PyTorch's on both"
+    )
+    embedding_dim: int = Field(128, ge=1, description="embedding width")
+    # training
+    batch_size: int = Field(64, ge=1, description="training batch size")
+    epochs: int = Field(3, ge=1, description="training epochs (the first is reported apart)")
+    learning_rate: float = Field(1e-3, gt=0.0, description="Adam learning rate")
+    adam_epsilon: float | None = Field(
+        None, gt=0.0, description="Adam epsilon; unset = the framework's default (Keras 1e-7, PyTorch 1e-8)"
+    )
+    max_steps_per_epoch: int | None = Field(None, ge=1, description="cap on training steps per epoch")
+    warmup_steps: int = Field(5, ge=0, description="steps of each epoch left out of the steady-state step sample")
+    eval_batch_size: int = Field(512, ge=1, description="batch size for evaluation")
+    seed: int = Field(0, ge=0, description="seed for weights, shuffling and dropout")
+    # data
+    dataset: Literal["sample", "imdb"] = Field(
+        "sample", description="sample = real reviews embedded in the package; imdb = the full imported data set"
+    )
+    encoding: Literal["rnnbench", "keras"] = Field(
+        "rnnbench", description="word ids from the training split's frequencies, or Keras's imdb.load_data ids"
+    )
+    num_words: int = Field(20000, ge=4, description="vocabulary size (ids >= num_words become out-of-vocabulary)")
+    maxlen: int = Field(200, ge=1, description="sequence length after padding/truncation")
+    padding: Literal["pre", "post"] = Field("pre", description="where padding goes")
+    truncating: Literal["pre", "post"] = Field("pre", description="which end long reviews lose")
+    train_size: int | None = Field(None, ge=1, description="use only the first N training reviews")
+    test_size: int | None = Field(None, ge=1, description="use only the first N test reviews")
+    # environment
+    threads: int | None = Field(None, ge=1, description="intra-op threads; unset = all cores")
+    flush_denormal: bool = Field(
+        True, description="flush denormal floats to zero (PyTorch's RNN backward is ~9x slower without)"
+    )
+    timeout: float = Field(3600.0, gt=0, description="seconds before the cell's process is killed")
+    # measurement extras
+    target_accuracy: float = Field(0.85, gt=0.0, le=1.0, description="accuracy for the time-to-accuracy column")
+    extra_work: float = Field(
+        0.0, ge=0.0, le=10.0, description="busy-wait this fraction of each measured step (to test regression detection)"
+    )
+    fault: Literal["none", "crash", "hang", "error", "exit"] = Field(
+        "none", description="inject a fault in the worker (for testing the harness)"
+    )
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> "CellSettings":
+        if self.backend == "torch" and self.recurrent_dropout > 0:
+            raise ValueError("recurrent_dropout is a Keras setting; PyTorch's layers have none")
+        return self
+
+
+SETTING_NAMES: tuple[str, ...] = tuple(CellSettings.model_fields)
+SUITE_KEYS = ("name", "description", "repeat", "defaults", "matrix", "exclude", "include", "regression", "report")
+REGRESSION_KEYS = ("time", "memory", "accuracy_drop", "alpha", "max_cv")
+# Settings that do not change what a cell measures: left out of its identity.
+NON_IDENTITY = ("timeout", "target_accuracy", "fault")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a suite: settings plus which repeat it is."""
+
+    settings: CellSettings
+    repeat: int = 0
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        """The settings that define what is measured (no seed, repeat, or harness knobs)."""
+        d = self.settings.model_dump()
+        for k in (*NON_IDENTITY, "seed"):
+            d.pop(k, None)
+        return d
+
+    @property
+    def group_key(self) -> str:
+        """Cells with equal group keys are repeats of the same measurement (seeds pooled)."""
+        return _digest(self.identity)
+
+    @property
+    def key(self) -> str:
+        """Unique within a run: settings (seed included) and repeat."""
+        d = self.settings.model_dump()
+        for k in NON_IDENTITY:
+            d.pop(k, None)
+        return f"{self.label_slug}-{_digest({**d, '_repeat': self.repeat})}"
+
+    @property
+    def label(self) -> str:
+        s = self.settings
+        parts = [s.arch.upper() if s.arch != "rnn" else "SimpleRNN"]
+        if s.bidirectional:
+            parts.append("bi")
+        if s.layers > 1:
+            parts.append(f"x{s.layers}")
+        if s.impl == "cell":
+            parts.append("cell")
+        return f"{'-'.join(parts)} / {s.backend}"
+
+    @property
+    def label_slug(self) -> str:
+        return self.label.replace(" / ", "-").replace(" ", "").lower()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "group": self.group_key, "label": self.label, "repeat": self.repeat,
+                "settings": self.settings.model_dump()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Cell":
+        return cls(settings=CellSettings.model_validate(data["settings"]), repeat=int(data["repeat"]))
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    description: str
+    path: str
+    cells: tuple[Cell, ...]
+    varying: tuple[str, ...]  # settings that differ between cells (report columns)
+    regression: dict[str, float] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+    source_text: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the set of cells or their settings change (used by --resume)."""
+        return _digest([c.key for c in self.cells])
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def _fail(path: str, key: str, message: str) -> UserError:
+    return UserError(f"{path}: {key}: {message}")
+
+
+def _suggest(name: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else f"; expected one of: {', '.join(choices)}"
+
+
+def _describe_error(err: dict[str, Any]) -> str:
+    """One pydantic error → 'expected …, got …'."""
+    value = err.get("input")
+    msg = err["msg"]
+    typ = err["type"]
+    got = f"got {value!r} ({type(value).__name__})"
+    if typ == "literal_error":
+        ctx = err.get("ctx", {}).get("expected", "")
+        return f"expected one of {ctx}, {got}"
+    if typ.endswith("_type") or typ.endswith("_parsing"):
+        return f"{msg[0].lower()}{msg[1:]}, {got}".replace("Input should be", "expected").replace(
+            "input should be", "expected"
+        )
+    return f"{msg[0].lower()}{msg[1:]}, {got}".replace("input should be", "expected")
+
+
+def _check_setting(path: str, where: str, name: str, value: Any) -> None:
+    if name not in CellSettings.model_fields:
+        raise _fail(path, where, f"unknown setting '{name}'{_suggest(name, SETTING_NAMES)}")
+    try:
+        CellSettings.model_validate({name: value})
+    except ValidationError as e:
+        errs = [x for x in e.errors() if x["loc"] and x["loc"][0] == name] or e.errors()
+        raise _fail(path, where, _describe_error(errs[0])) from None
+
+
+def _table(path: str, data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise _fail(path, key, f"expected a table ([{key}]), got {type(value).__name__}")
+    return value
+
+
+def parse_suite(text: str, path: str = "<suite>") -> Suite:
+    """Validate a suite's TOML text and expand it into cells. Raises :class:`UserError`."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"{path}: invalid TOML: {e}") from None
+    for key in data:
+        if key not in SUITE_KEYS:
+            hint = ""
+            if key in SETTING_NAMES:
+                hint = f"; '{key}' is a cell setting: put it under [defaults] or [matrix]"
+            raise _fail(path, key, f"unknown key{hint or _suggest(key, SUITE_KEYS)}")
+
+    name = data.get("name", Path(path).stem)
+    if not isinstance(name, str) or not name.strip():
+        raise _fail(path, "name", f"expected a non-empty string, got {name!r}")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise _fail(path, "description", f"expected a string, got {type(description).__name__}")
+    repeat = data.get("repeat", 1)
+    if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
+        raise _fail(path, "repeat", f"expected a positive integer, got {repeat!r}")
+
+    defaults = _table(path, data, "defaults")
+    for k, v in defaults.items():
+        _check_setting(path, f"defaults.{k}", k, v)
+
+    matrix = _table(path, data, "matrix")
+    axes: dict[str, list[Any]] = {}
+    for k, values in matrix.items():
+        if not isinstance(values, list):
+            values = [values]
+        if not values:
+            raise _fail(path, f"matrix.{k}", "expected a non-empty list of values")
+        if k not in CellSettings.model_fields:
+            raise _fail(path, f"matrix.{k}", f"unknown setting '{k}'{_suggest(k, SETTING_NAMES)}")
+        for i, v in enumerate(values):
+            _check_setting(path, f"matrix.{k}[{i}]", k, v)
+        axes[k] = values
+
+    def _entries(key: str) -> list[dict[str, Any]]:
+        raw = data.get(key, [])
+        if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+            raise _fail(path, key, f"expected an array of tables ([[{key}]])")
+        for i, entry in enumerate(raw):
+            for k, v in entry.items():
+                vals = v if (key == "exclude" and isinstance(v, list)) else [v]
+                for val in vals:
+                    _check_setting(path, f"{key}[{i}].{k}", k, val)
+        return raw
+
+    excludes = _entries("exclude")
+    includes = _entries("include")
+
+    regression = _table(path, data, "regression")
+    for k, v in regression.items():
+        if k not in REGRESSION_KEYS:
+            raise _fail(path, f"regression.{k}", f"unknown key{_suggest(k, REGRESSION_KEYS)}")
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+            raise _fail(path, f"regression.{k}", f"expected a non-negative number, got {v!r}")
+    report = _table(path, data, "report")
+
+    combos: list[dict[str, Any]] = []
+    names = list(axes)
+    for values in itertools.product(*(axes[n] for n in names)) if names else [()]:
+        combo = dict(zip(names, values))
+        if any(_matches(combo, ex, defaults) for ex in excludes):
+            continue
+        combos.append(combo)
+    combos.extend(includes)
+    if not combos:
+        raise UserError(f"{path}: the matrix minus its excludes leaves no cells")
+
+    cells: list[Cell] = []
+    seen: set[str] = set()
+    for combo in combos:
+        merged = {**defaults, **combo}
+        try:
+            settings = CellSettings.model_validate(merged)
+        except ValidationError as e:
+            err = e.errors()[0]
+            where = ".".join(str(x) for x in err["loc"]) or "cell"
+            desc = ", ".join(f"{k}={v}" for k, v in combo.items())
+            raise _fail(path, where, f"{err['msg'].removeprefix('Value error, ')} (cell {desc})") from None
+        for r in range(repeat):
+            cell = Cell(settings=settings, repeat=r)
+            if cell.key in seen:
+                continue
+            seen.add(cell.key)
+            cells.append(cell)
+
+    dumps = [c.settings.model_dump() for c in cells]
+    varying = tuple(
+        k for k in SETTING_NAMES if len({json.dumps(d[k], sort_keys=True) for d in dumps}) > 1
+    )
+    return Suite(
+        name=name.strip(),
+        description=description,
+        path=path,
+        cells=tuple(cells),
+        varying=varying,
+        regression={k: float(v) for k, v in regression.items()},
+        report=dict(report),
+        source_text=text,
+    )
+
+
+def _matches(combo: dict[str, Any], exclude: dict[str, Any], defaults: dict[str, Any]) -> bool:
+    for k, v in exclude.items():
+        actual = combo.get(k, defaults.get(k, CellSettings.model_fields[k].default))
+        allowed = v if isinstance(v, list) else [v]
+        if actual not in allowed:
+            return False
+    return True
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read and validate a suite file. A bare name (``quick``) is looked up in ``suites/``."""
+    p = resolve_suite_path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"{p}: cannot read suite: {e.strerror}") from None
+    return parse_suite(text, str(p))
+
+
+def resolve_suite_path(path: str | Path) -> Path:
+    p = Path(path)
+    if p.exists():
+        return p
+    for cand in (Path("suites") / p, Path("suites") / f"{p}.toml", packaged_suites_dir() / f"{p}.toml"):
+        if cand.exists():
+            return cand
+    available = ", ".join(sorted(x.stem for x in list_suites()))
+    raise UserError(f"{path}: no such suite file", hint=f"ready suites: {available}" if available else None)
+
+
+def packaged_suites_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "suites"
+
+
+def list_suites() -> list[Path]:
+    seen: dict[str, Path] = {}
+    for d in (Path("suites"), packaged_suites_dir()):
+        if d.is_dir():
+            for f in sorted(d.glob("*.toml")):
+                seen.setdefault(f.stem, f)
+    return list(seen.values())

@@ -1,0 +1,119 @@
+"""The child process that runs exactly one cell: ``python -m rnnbench.worker``.
+
+One framework, one cell, one process: thread pools are read at import, peak RSS only goes
+up, Keras fixes its backend per process, and a segfault or a hang must cost only this cell.
+The worker writes its result as one JSON file (atomically) and progress events as JSON
+lines to a second file the parent watches. It never writes to the run's results store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+
+def _write_json(path: Path, obj: dict[str, Any]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _inject(fault: str) -> None:
+    if fault == "crash":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    elif fault == "hang":
+        while True:
+            time.sleep(60)
+    elif fault == "error":
+        raise RuntimeError("injected error (fault = \"error\")")
+    elif fault == "exit":
+        sys.exit(3)
+
+
+def data_spec(settings: Any) -> Any:
+    from rnnbench.data import DataSpec
+
+    return DataSpec(
+        dataset=settings.dataset,
+        encoding=settings.encoding,
+        num_words=settings.num_words,
+        maxlen=settings.maxlen,
+        padding=settings.padding,
+        truncating=settings.truncating,
+        train_size=settings.train_size,
+        test_size=settings.test_size,
+    )
+
+
+def run_cell(cell_json: dict[str, Any], events: Path | None = None) -> dict[str, Any]:
+    """Run one cell in this process and return its worker result (metrics + worker facts)."""
+    from rnnbench.backends.base import ensure_available
+    from rnnbench.data import load_dataset
+    from rnnbench.measure import rss_mb, run_protocol
+    from rnnbench.suite import Cell
+
+    cell = Cell.from_json(cell_json)
+    s = cell.settings
+    ev_file = open(events, "a", encoding="utf-8", buffering=1) if events else None
+
+    def emit(event: dict[str, Any]) -> None:
+        if ev_file:
+            ev_file.write(json.dumps({"t": time.time(), **event}, default=str) + "\n")
+
+    try:
+        _inject(s.fault)
+        rss_start = rss_mb()
+        t0 = time.perf_counter()
+        data = load_dataset(data_spec(s))
+        load_s = time.perf_counter() - t0
+        emit({"event": "data", "train": len(data.x_train), "test": len(data.x_test), "load_s": load_s})
+        backend_cls = ensure_available(s.backend).load()
+        t0 = time.perf_counter()
+        backend = backend_cls(s)
+        import_s = time.perf_counter() - t0
+        rss_import = rss_mb()
+        metrics = run_protocol(s, backend, data, emit)
+        metrics.update(
+            {
+                "data_load_s": load_s,
+                "framework_init_s": import_s,
+                "rss_start_mb": rss_start,
+                "rss_after_import_mb": rss_import,
+            }
+        )
+        from rnnbench.measure import peak_rss_mb
+
+        metrics["peak_rss_mb"] = peak_rss_mb()
+        return {"status": "ok", "metrics": metrics, "worker": backend.describe()}
+    finally:
+        if ev_file:
+            ev_file.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m rnnbench.worker", description=__doc__)
+    ap.add_argument("--cell", required=True, type=Path, help="cell JSON written by the parent")
+    ap.add_argument("--out", required=True, type=Path, help="where to write the result JSON")
+    ap.add_argument("--events", type=Path, help="progress events (JSON lines)")
+    args = ap.parse_args(argv)
+    cell_json = json.loads(args.cell.read_text(encoding="utf-8"))
+    try:
+        result = run_cell(cell_json, args.events)
+    except Exception as e:  # noqa: BLE001 - every failure must become a record
+        traceback.print_exc()
+        _write_json(args.out, {"status": "error", "error": f"{type(e).__name__}: {e}",
+                               "traceback": traceback.format_exc()})
+        return 1
+    _write_json(args.out, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The cell runner with real subprocesses and the fake backend: crashes, hangs, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, write_suite
+
+from rnnbench.errors import UserError
+from rnnbench.progress import QuietProgress
+from rnnbench.results import RunDir, append_record, read_records, resolve_run
+from rnnbench.runner import execute, reopen_run, start_run
+from rnnbench.suite import load_suite
+
+FAKE = """
+[defaults]
+backend = "fake"
+dataset = "sample"
+num_words = 2000
+maxlen = 50
+epochs = 2
+batch_size = 256
+train_size = 512
+test_size = 256
+"""
+
+
+def _run(suite_path: Path, tmp_path: Path) -> RunDir:
+    suite = load_suite(suite_path)
+    run = start_run(suite, root=tmp_path / "runs")
+    execute(suite, run, QuietProgress())
+    return run
+
+
+def test_failures_become_records_and_the_suite_goes_on(tmp_path: Path) -> None:
+    path = write_suite(tmp_path, FAKE + """
+timeout = 8
+[matrix]
+fault = ["none", "crash", "hang", "error", "exit"]
+""")
+    run = _run(path, tmp_path)
+    recs = {r["settings"]["fault"]: r for r in run.records()}
+    assert set(recs) == {"none", "crash", "hang", "error", "exit"}
+    assert recs["none"]["status"] == "ok"
+    m = recs["none"]["metrics"]
+    assert len(m["epochs"]) == 2 and 0.0 <= m["test_acc"] <= 1.0
+    assert m["first_epoch_s"] > 0 and m["steady_epoch_s"] > 0 and m["peak_rss_mb"] > 0
+    assert recs["crash"]["status"] == "crashed" and recs["crash"]["signal"] == "SIGSEGV"
+    assert recs["hang"]["status"] == "timeout" and "timed out after 8" in recs["hang"]["error"]
+    assert recs["error"]["status"] == "error" and "injected error" in recs["error"]["error"]
+    assert "RuntimeError" in recs["error"]["log_tail"]
+    assert recs["exit"]["status"] == "crashed" and recs["exit"]["exit_code"] == 3
+    meta = run.meta()
+    assert meta["suite"]["name"] == "t" and len(meta["cells"]) == 5 and meta["machine"]["cpu_count"] >= 1
+
+
+def test_torn_last_line_is_skipped(tmp_path: Path) -> None:
+    p = tmp_path / "results.jsonl"
+    append_record(p, {"key": "a", "status": "ok"})
+    with open(p, "a") as f:
+        f.write('{"key": "b", "sta')
+    with pytest.warns(UserWarning, match="incomplete record"):
+        assert [r["key"] for r in read_records(p)] == ["a"]
+
+
+def test_resume_refuses_a_changed_suite(tmp_path: Path) -> None:
+    path = write_suite(tmp_path, FAKE + '[matrix]\narch = ["gru"]\n')
+    suite = load_suite(path)
+    run = start_run(suite, root=tmp_path / "runs")
+    path.write_text(path.read_text().replace('["gru"]', '["gru", "lstm"]'))
+    with pytest.raises(UserError, match="suite changed"):
+        reopen_run(str(run.path), load_suite(path))
+
+
+def test_sigkill_then_resume_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    path = write_suite(tmp_path, FAKE + '[matrix]\nseed = [1, 2, 3, 4]\n')
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "rnnbench", "run", str(path), "-q", "--no-report", "-o", str(runs)]
+    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True)
+    deadline = time.monotonic() + 120
+    results = None
+    while time.monotonic() < deadline:
+        found = list(runs.glob("*/results.jsonl"))
+        if found and found[0].read_text().count("\n") >= 1:
+            results = found[0]
+            break
+        time.sleep(0.1)
+    assert results is not None, "no cell finished in time"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = [r["key"] for r in read_records(results)]
+    assert 1 <= len(before) < 4
+    time.sleep(0.5)  # the worker got SIGKILL through its parent-death signal
+    out = subprocess.run([*cmd[:3], "--resume", str(results.parent), "-q", "--no-report"], cwd=REPO,
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    after = [r["key"] for r in read_records(results)]
+    assert after[: len(before)] == before
+    assert len(after) == 4 and len(set(after)) == 4
+    assert all(r["status"] == "ok" for r in read_records(results))
+
+
+def test_resolve_latest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RNNBENCH_REPORTS", str(tmp_path))
+    with pytest.raises(UserError, match="no runs"):
+        resolve_run("latest")
+    path = write_suite(tmp_path, FAKE + '[matrix]\narch = ["gru"]\n')
+    run = start_run(load_suite(path))
+    assert resolve_run("latest").path == run.path
+    assert resolve_run(run.run_id).path == run.path
+    assert json.loads(run.run_json.read_text())["suite"]["fingerprint"]

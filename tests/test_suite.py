@@ -1,0 +1,73 @@
+"""Suite parsing, validation messages and cell expansion (no framework needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rnnbench.errors import UserError
+from rnnbench.suite import load_suite, parse_suite
+
+BASE = """
+name = "t"
+[defaults]
+epochs = 1
+[matrix]
+arch = ["gru", "lstm"]
+backend = ["torch", "fake"]
+"""
+
+
+def test_matrix_expands_with_repeats_and_excludes() -> None:
+    s = parse_suite(BASE + '[[exclude]]\narch = "lstm"\nbackend = "fake"\n', "t.toml")
+    labels = [c.label for c in s.cells]
+    assert labels == ["GRU / torch", "GRU / fake", "LSTM / torch"]
+    assert s.varying == ("arch", "backend")
+    s2 = parse_suite('repeat = 3\n' + BASE, "t.toml")
+    assert len(s2.cells) == 12
+    assert len({c.key for c in s2.cells}) == 12
+    assert len({c.group_key for c in s2.cells}) == 4
+
+
+def test_seed_is_not_part_of_identity() -> None:
+    s = parse_suite(BASE.replace('backend = ["torch", "fake"]', 'seed = [1, 2]'), "t.toml")
+    assert len(s.cells) == 4
+    assert len({c.group_key for c in s.cells}) == 2
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('[defaults]\nepoch = 2\n', "t.toml: defaults.epoch: unknown setting 'epoch'; did you mean 'epochs'?"),
+        ('[matrix]\narch = ["gru", "gruu"]\n', "t.toml: matrix.arch[1]: expected one of 'gru', 'lstm' or 'rnn', got 'gruu'"),
+        ('[defaults]\nunits = "128"\n', "t.toml: defaults.units: expected a valid integer, got '128' (str)"),
+        ('[defaults]\nunits = 0\n', "t.toml: defaults.units: "),
+        ('[defualts]\nunits = 3\n', "t.toml: defualts: unknown key; did you mean 'defaults'?"),
+        ('epochs = 3\n', "'epochs' is a cell setting: put it under [defaults] or [matrix]"),
+        ('[defaults\n', "t.toml: invalid TOML"),
+        ('repeat = 0\n', "t.toml: repeat: expected a positive integer"),
+        ('[matrix]\narch = []\n', "t.toml: matrix.arch: expected a non-empty list"),
+        ('[[exclude]]\narhc = "gru"\n', "t.toml: exclude[0].arhc: unknown setting 'arhc'; did you mean 'arch'?"),
+        ('[regression]\ntime = "fast"\n', "t.toml: regression.time: expected a non-negative number"),
+    ],
+)
+def test_errors_name_file_key_and_expectation(text: str, expected: str) -> None:
+    with pytest.raises(UserError) as e:
+        parse_suite(text, "t.toml")
+    assert expected in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_combination_errors_name_the_cell() -> None:
+    with pytest.raises(UserError, match="recurrent_dropout is a Keras setting"):
+        parse_suite('[defaults]\nbackend = "torch"\nrecurrent_dropout = 0.2\n', "t.toml")
+
+
+def test_ready_suites_parse() -> None:
+    for name in ("quick", "imdb"):
+        s = load_suite(name)
+        assert s.cells, name
+
+
+def test_missing_suite_file() -> None:
+    with pytest.raises(UserError, match="no such suite file"):
+        load_suite("does-not-exist.toml")
