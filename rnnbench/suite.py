@@ -132,11 +132,8 @@ class Cell:
 
     @property
     def key(self) -> str:
-        """Unique within a run: settings (seed included) and repeat."""
-        d = self.settings.model_dump()
-        for k in NON_IDENTITY:
-            d.pop(k, None)
-        return f"{self.label_slug}-{_digest({**d, '_repeat': self.repeat})}"
+        """Unique within a run: all settings (seed included) and repeat."""
+        return f"{self.label_slug}-{_digest({**self.settings.model_dump(), '_repeat': self.repeat})}"
 
     @property
     def label(self) -> str:

@@ -98,7 +98,7 @@ def test_sigkill_then_resume_loses_and_repeats_nothing(tmp_path: Path) -> None:
     before = [r["key"] for r in read_records(results)]
     assert 1 <= len(before) < 4
     time.sleep(0.5)  # the worker got SIGKILL through its parent-death signal
-    out = subprocess.run([*cmd[:3], "--resume", str(results.parent), "-q", "--no-report"], cwd=REPO,
+    out = subprocess.run([*cmd[:4], "--resume", str(results.parent), "-q", "--no-report"], cwd=REPO,
                          capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
     after = [r["key"] for r in read_records(results)]

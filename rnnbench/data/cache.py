@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -41,12 +40,23 @@ def tokens_path(dataset: str, encoding: str, key: str) -> Path:
     return cache_dir() / f"{dataset}-tokens-{encoding}-{key}.npz"
 
 
+def _create_tmp(path: Path) -> tuple[int, str]:
+    """A new temporary file next to ``path``, created with the usual umask (unlike mkstemp)."""
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.stem}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise OSError(f"cannot create a temporary file in {path.parent}")
+
+
 def save_npz(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Path | None:
     """Write atomically; returns None (and leaves nothing behind) if the folder is not writable."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = _create_tmp(path)
     except OSError:
         return None
     try:

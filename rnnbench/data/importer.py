@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,6 +68,18 @@ def _find_word_index(path: Path) -> Path | None:
     return None
 
 
+def _make_dir(base: Path, prefix: str) -> Path:
+    """A fresh folder in ``base`` created with the usual umask (mkdtemp would force 0700)."""
+    for _ in range(100):
+        p = base / f"{prefix}{os.getpid()}-{os.urandom(4).hex()}"
+        try:
+            p.mkdir()
+            return p
+        except FileExistsError:
+            continue
+    raise OSError(f"cannot create a temporary folder in {base}")
+
+
 def _write_json_atomic(path: Path, obj: Any) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -107,13 +118,15 @@ def import_imdb(
     *,
     progress: bool = True,
     expect_counts: tuple[int, int] | None = OFFICIAL_COUNTS,
+    origin_label: str | None = None,
 ) -> ImportInfo:
     """Read an aclImdb tarball or folder and store it normalized under ``data_dir()/imdb/``.
 
     ``imdb_word_index.json`` next to ``path`` (or ``word_index``) is copied too. An earlier
     import is replaced atomically; its word index is kept when this import brings none.
     ``expect_counts`` (train, test) is checked; None only requires both labels in both splits
-    (for tests and custom sets).
+    (for tests and custom sets). ``origin_label`` is recorded as the origin instead of the
+    path (fetch records the URL).
     """
     t0 = time.perf_counter()
     src = Path(path).expanduser().resolve()
@@ -129,14 +142,15 @@ def import_imdb(
 
     base = data_dir()
     base.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=".imdb-import-", dir=base))
+    tmp_dir = _make_dir(base, ".imdb-import-")
     try:
-        sha = write_reviews(tmp_dir / "reviews.tsv.gz", raw.reviews, compresslevel=6)
+        # level 1: 30 MB instead of 26 MB at level 6, but 0.7 s instead of 3.7 s
+        sha = write_reviews(tmp_dir / "reviews.tsv.gz", raw.reviews, compresslevel=1)
         st = src.stat()
         meta: dict[str, Any] = {
             "format": 1,
             "dataset": "imdb",
-            "origin": str(src),
+            "origin": origin_label or str(src),
             "origin_kind": raw.kind,
             "origin_size": st.st_size,
             "origin_mtime_ns": st.st_mtime_ns,
@@ -159,7 +173,7 @@ def import_imdb(
 
         trash = None
         if old.exists():
-            trash = Path(tempfile.mkdtemp(prefix=".imdb-old-", dir=base))
+            trash = _make_dir(base, ".imdb-old-")
             os.replace(old, trash / "imdb")
         os.replace(tmp_dir, old)
         if trash is not None:
@@ -170,7 +184,7 @@ def import_imdb(
 
     return ImportInfo(
         path=old,
-        origin=str(src),
+        origin=origin_label or str(src),
         n_train=meta["n_train"],
         n_test=meta["n_test"],
         counts=meta["counts"],

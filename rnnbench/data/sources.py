@@ -273,7 +273,10 @@ def read_raw(path: Path, progress: bool = True) -> RawRead:
     """Read an aclImdb tarball or folder; a missing or wrong path is a UserError."""
     path = Path(path).expanduser()
     if not path.exists():
-        raise UserError(f"data: {path} does not exist", hint=HOW_TO_GET)
+        raise UserError(
+            f"data: {path} does not exist",
+            hint="give aclImdb_v1.tar.gz (or `rnnbench data fetch imdb` downloads it) or an extracted aclImdb/ folder",
+        )
     if path.is_dir():
         return read_directory(path, progress)
     if not tarfile.is_tarfile(path):

@@ -1,30 +1,161 @@
 """From records to report rows: one row per cell group, medians over repeats and seeds.
 
 Cells whose settings are equal except for seed and repeat form a group (see
-``Cell.group_key``); each numeric column is the median over the group's successful
-records, accuracy also with its min–max spread. Failed records are listed apart.
-Plain data out (lists of dicts / DataFrames): rendering lives in :mod:`.build`.
+``Cell.group_key``); when several runs are combined, the same group in two runs stays two
+rows (a ``run`` column tells them apart), so a before/after pair is never pooled. Each
+numeric column is the median over the group's successful records; a few also carry their
+min–max spread (``<col>_min``/``<col>_max``). Failed records are listed apart.
+
+Metrics are computed per record by :data:`METRICS` (a registry: name → title, format,
+extractor), so the summary table, the pivot (:func:`pivot`) and the plots read the same
+numbers. Derived metrics:
+
+* ``time_to_target_s`` — training time (evaluation excluded) until the first epoch whose
+  test accuracy reaches the target: the cell's ``target_accuracy`` or the report's
+  ``--target``. Recomputed from the per-epoch evaluations, so a different target needs no
+  new run. The group's value is the median over the repeats that reached it; ``target_reached``
+  counts them and a group where none did is shown as "never ≥ target".
+* ``gflop_per_step``, ``gflops`` — training FLOPs per step from :mod:`rnnbench.flops`, and
+  that over the steady step time.
+* ``peak_pct`` — ``gflops`` as a percentage of the machine's calibrated float32 matmul peak
+  (:mod:`rnnbench.calibrate`), only when a calibration for the run's CPU is cached.
+
+Plain data out (lists of dicts): rendering lives in :mod:`.build`, :mod:`.htmlpage` and
+:mod:`.plots`.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-# (column, title, source in metrics or a callable, format)
-METRIC_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("params_total", "params", "{:,.0f}"),
-    ("first_epoch_s", "first epoch s", "{:.1f}"),
-    ("steady_epoch_s", "steady epoch s", "{:.1f}"),
-    ("steady_step_ms", "steady step ms", "{:.1f}"),
-    ("samples_per_s", "samples/s", "{:,.0f}"),
-    ("eval_s", "eval s", "{:.1f}"),
-    ("peak_rss_mb", "peak RSS MB", "{:,.0f}"),
-    ("test_loss", "test loss", "{:.4f}"),
-    ("test_acc", "test acc", "{:.4f}"),
-    ("time_to_target_s", "time to target s", "{:.1f}"),
+from rnnbench.errors import UserError
+
+
+@dataclass(frozen=True)
+class Context:
+    """What turns a record into metric values beyond the record itself."""
+
+    target: float | None = None  # overrides each cell's target_accuracy
+    calibrations: dict[str, dict[str, Any]] = field(default_factory=dict)  # run_id → calibration
+
+    def target_for(self, rec: dict[str, Any]) -> float | None:
+        if self.target is not None:
+            return self.target
+        return (rec.get("settings") or {}).get("target_accuracy")
+
+    def peak_for(self, rec: dict[str, Any]) -> float | None:
+        cal = self.calibrations.get(rec.get("run_id") or "")
+        return cal.get("peak_gflops") if cal else None
+
+
+def epochs_of(rec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The record's per-epoch list, each with ``elapsed_train_s`` (filled in when absent)."""
+    out, elapsed = [], 0.0
+    for ep in ((rec.get("metrics") or {}).get("epochs") or []):
+        elapsed += ep.get("wall_s") or 0.0
+        out.append({**ep, "elapsed_train_s": ep.get("elapsed_train_s", elapsed)})
+    return out
+
+
+def time_to_target(rec: dict[str, Any], target: float | None) -> float | None:
+    """Training seconds until the first epoch with test accuracy ≥ target, else None."""
+    if target is None:
+        return None
+    for ep in epochs_of(rec):
+        acc = ep.get("test_acc")
+        if acc is not None and acc >= target:
+            return ep["elapsed_train_s"]
+    return None
+
+
+def _m(name: str) -> Callable[[dict[str, Any], Context], Any]:
+    return lambda rec, ctx: (rec.get("metrics") or {}).get(name)
+
+
+def _param(part: str) -> Callable[[dict[str, Any], Context], Any]:
+    return lambda rec, ctx: ((rec.get("metrics") or {}).get("params") or {}).get(part)
+
+
+def _step_ms(rec: dict[str, Any], ctx: Context) -> float | None:
+    s = (rec.get("metrics") or {}).get("steady_step_s")
+    return s * 1e3 if s is not None else None
+
+
+def _gflop_per_step(rec: dict[str, Any], ctx: Context) -> float | None:
+    from rnnbench.flops import train_flops_per_step
+
+    f = train_flops_per_step(rec.get("settings") or {})
+    return f / 1e9 if f else None
+
+
+def _gflops(rec: dict[str, Any], ctx: Context) -> float | None:
+    from rnnbench.flops import achieved_gflops, train_flops_per_step
+
+    return achieved_gflops(train_flops_per_step(rec.get("settings") or {}),
+                           (rec.get("metrics") or {}).get("steady_step_s"))
+
+
+def _peak_pct(rec: dict[str, Any], ctx: Context) -> float | None:
+    g, peak = _gflops(rec, ctx), ctx.peak_for(rec)
+    return 100.0 * g / peak if g and peak else None
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    title: str
+    fmt: str
+    get: Callable[[dict[str, Any], Context], Any]
+    help: str
+    spread: bool = False  # keep min/max over repeats (error bars, accuracy spread)
+
+
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    Metric("params_total", "params", "{:,.0f}", _m("params_total"), "trainable parameters"),
+    Metric("params_embedding", "embedding params", "{:,.0f}", _param("embedding"), "embedding parameters"),
+    Metric("params_recurrent", "recurrent params", "{:,.0f}", _param("recurrent"), "recurrent-layer parameters"),
+    Metric("params_head", "head params", "{:,.0f}", _param("head"), "output-layer parameters"),
+    Metric("first_epoch_s", "first epoch s", "{:.1f}", _m("first_epoch_s"),
+           "first epoch's training time (warm-up, compilation)", spread=True),
+    Metric("steady_epoch_s", "steady epoch s", "{:.1f}", _m("steady_epoch_s"),
+           "median training time of the epochs after the first", spread=True),
+    Metric("steady_step_ms", "steady step ms", "{:.1f}", _step_ms, "median step time after warm-up", spread=True),
+    Metric("samples_per_s", "samples/s", "{:,.0f}", _m("samples_per_s"), "training samples per second"),
+    Metric("eval_s", "eval s", "{:.1f}", _m("eval_s"), "evaluation time per epoch"),
+    Metric("peak_rss_mb", "peak RSS MB", "{:,.0f}", _m("peak_rss_mb"),
+           "peak resident memory of the worker process (framework and data included)", spread=True),
+    Metric("rss_after_import_mb", "RSS after import MB", "{:,.0f}", _m("rss_after_import_mb"),
+           "resident memory right after the framework import", spread=True),
+    Metric("train_loss", "train loss", "{:.4f}", _m("train_loss"), "last epoch's training loss"),
+    Metric("test_loss", "test loss", "{:.4f}", _m("test_loss"), "last epoch's test loss"),
+    Metric("test_acc", "test acc", "{:.4f}", _m("test_acc"), "last epoch's test accuracy", spread=True),
+    Metric("best_test_acc", "best test acc", "{:.4f}", _m("best_test_acc"), "best test accuracy over epochs"),
+    Metric("time_to_target_s", "time to target s", "{:.1f}",
+           lambda rec, ctx: time_to_target(rec, ctx.target_for(rec)),
+           "training seconds until test accuracy first reached the target", spread=True),
+    Metric("gflop_per_step", "GFLOP/step", "{:.2f}", _gflop_per_step,
+           "training FLOPs per step (rnnbench.flops; 3 × forward matmul work)"),
+    Metric("gflops", "GFLOP/s", "{:.1f}", _gflops, "achieved: FLOPs per step / steady step time", spread=True),
+    Metric("peak_pct", "% of peak", "{:.1f}", _peak_pct,
+           "GFLOP/s as a percentage of the calibrated float32 matmul peak (rnnbench env --calibrate)"),
+)}
+
+# The summary table's metric columns (Markdown, CSV, HTML); the terminal shows TERMINAL_COLUMNS.
+METRIC_COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
+    (m.name, m.title, m.fmt) for m in METRICS.values()
+    if m.name in ("params_total", "first_epoch_s", "steady_epoch_s", "steady_step_ms", "samples_per_s",
+                  "eval_s", "peak_rss_mb", "test_loss", "test_acc", "time_to_target_s", "gflops", "peak_pct")
 )
+TERMINAL_COLUMNS = ("params_total", "first_epoch_s", "steady_epoch_s", "steady_step_ms", "samples_per_s",
+                    "peak_rss_mb", "test_acc", "time_to_target_s", "gflops", "peak_pct")
+
+# Settings shown in the cell label (or pooled, for seed) rather than as columns.
+LABEL_SETTINGS = ("arch", "backend", "seed", "bidirectional", "layers", "impl", "timeout", "fault")
 
 
 @dataclass(frozen=True)
@@ -33,28 +164,22 @@ class Summary:
     failures: list[dict[str, Any]]
     varying: list[str]
     runs: list[str] = field(default_factory=list)
+    context: Context = field(default_factory=Context)
 
 
-def _metric_values(rec: dict[str, Any]) -> dict[str, Any]:
-    m = rec.get("metrics") or {}
-    return {
-        "params_total": m.get("params_total"),
-        "first_epoch_s": m.get("first_epoch_s"),
-        "steady_epoch_s": m.get("steady_epoch_s"),
-        "steady_step_ms": m["steady_step_s"] * 1e3 if m.get("steady_step_s") is not None else None,
-        "samples_per_s": m.get("samples_per_s"),
-        "eval_s": m.get("eval_s"),
-        "peak_rss_mb": m.get("peak_rss_mb"),
-        "test_loss": m.get("test_loss"),
-        "test_acc": m.get("test_acc"),
-        "time_to_target_s": m.get("time_to_target_s"),
-    }
+def metric_values(rec: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    ctx = ctx or Context()
+    out = {}
+    for m in METRICS.values():
+        try:
+            out[m.name] = m.get(rec, ctx)
+        except (TypeError, ValueError, KeyError, ZeroDivisionError):
+            out[m.name] = None
+    return out
 
 
 def varying_settings(records: list[dict[str, Any]]) -> list[str]:
     """Settings that differ between records (beyond arch/backend, shown in the label)."""
-    import json
-
     keys: list[str] = []
     for rec in records:
         for k in rec.get("settings", {}):
@@ -62,7 +187,7 @@ def varying_settings(records: list[dict[str, Any]]) -> list[str]:
                 keys.append(k)
     out = []
     for k in keys:
-        if k in ("arch", "backend", "seed", "bidirectional", "layers", "impl", "timeout", "fault"):
+        if k in LABEL_SETTINGS:
             continue
         vals = {json.dumps(r.get("settings", {}).get(k), sort_keys=True) for r in records}
         if len(vals) > 1:
@@ -70,44 +195,220 @@ def varying_settings(records: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def summarize(records: list[dict[str, Any]]) -> Summary:
-    groups: dict[str, list[dict[str, Any]]] = {}
+def model_name(label: str) -> str:
+    """A cell label without its backend: ``GRU-bi / torch`` → ``GRU-bi``."""
+    return label.split(" / ", 1)[0]
+
+
+def group_records(records: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Records by group; a group present in several runs is split by run (never pooled)."""
+    runs_of: dict[str, set[str]] = {}
     for rec in records:
-        groups.setdefault(rec["group"], []).append(rec)
+        runs_of.setdefault(rec["group"], set()).add(rec.get("run_id") or "")
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for rec in records:
+        g = rec["group"]
+        key = (g, rec.get("run_id") or "") if len(runs_of[g]) > 1 else (g, "")
+        groups.setdefault(key, []).append(rec)
+    return groups
+
+
+def _failure(r: dict[str, Any]) -> dict[str, Any]:
+    return {"label": r.get("label"), "repeat": r.get("repeat"), "seed": (r.get("settings") or {}).get("seed"),
+            "status": r.get("status"), "error": r.get("error"), "exit_code": r.get("exit_code"),
+            "signal": r.get("signal"), "log_tail": r.get("log_tail") or "", "run_id": r.get("run_id"),
+            "log": r.get("log"), "wall_s": r.get("wall_s")}
+
+
+def summarize(records: list[dict[str, Any]], context: Context | None = None) -> Summary:
+    ctx = context or Context()
+    groups = group_records(records)
     varying = varying_settings(records)
+    split_by_run = any(run for _, run in groups)
     rows: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
-    for recs in groups.values():
-        ok = [r for r in recs if r["status"] == "ok"]
-        for r in recs:
-            if r["status"] != "ok":
-                failures.append(
-                    {"label": r["label"], "repeat": r.get("repeat"), "seed": r["settings"].get("seed"),
-                     "status": r["status"], "error": r.get("error"), "exit_code": r.get("exit_code"),
-                     "signal": r.get("signal"), "log_tail": r.get("log_tail") or "", "run_id": r.get("run_id"),
-                     "log": r.get("log")}
-                )
+    for (_, run), recs in groups.items():
+        ok = [r for r in recs if r.get("status") == "ok"]
+        failures.extend(_failure(r) for r in recs if r.get("status") != "ok")
         first = recs[0]
+        settings = first.get("settings") or {}
         row: dict[str, Any] = {
             "cell": first["label"],
-            "arch": first["settings"]["arch"],
-            "backend": first["settings"]["backend"],
-            **{k: first["settings"].get(k) for k in varying},
-            "n": len(ok),
-            "failed": len(recs) - len(ok),
+            "model": model_name(first["label"]),
+            "arch": settings.get("arch"),
+            "backend": settings.get("backend"),
         }
-        values = [_metric_values(r) for r in ok]
-        for col, _, _ in METRIC_COLUMNS:
-            xs = [v[col] for v in values if v[col] is not None]
-            row[col] = statistics.median(xs) if xs else None
-        accs = [v["test_acc"] for v in values if v["test_acc"] is not None]
-        row["test_acc_min"] = min(accs) if accs else None
-        row["test_acc_max"] = max(accs) if accs else None
-        params = (ok[0]["metrics"].get("params") if ok else None) or {}
-        for part in ("embedding", "recurrent", "head"):
-            row[f"params_{part}"] = params.get(part)
-        row["target_accuracy"] = first["settings"].get("target_accuracy")
-        row["kernel"] = ((ok[0].get("env") or {}).get("kernel") if ok else None)
+        if split_by_run:
+            row["run"] = first.get("run_id")
+        row.update({k: settings.get(k) for k in varying})
+        row.update({"n": len(ok), "failed": len(recs) - len(ok)})
+        values = [metric_values(r, ctx) for r in ok]
+        for m in METRICS.values():
+            xs = [v[m.name] for v in values if v[m.name] is not None]
+            row[m.name] = statistics.median(xs) if xs else None
+            if m.spread:
+                row[f"{m.name}_min"] = min(xs) if xs else None
+                row[f"{m.name}_max"] = max(xs) if xs else None
+        targets = {ctx.target_for(r) for r in recs}
+        row["target_accuracy"] = targets.pop() if len(targets) == 1 else None
+        row["target_reached"] = sum(v["time_to_target_s"] is not None for v in values)
+        row["time_to_target"] = time_to_target_text(row)
+        row["kernel"] = (ok[0].get("env") or {}).get("kernel") if ok else None
+        row["group"] = first["group"]
+        row["_records"] = ok  # for plots; keys starting with "_" stay out of tables and CSV
         rows.append(row)
     runs = sorted({r.get("run_id") for r in records if r.get("run_id")})
-    return Summary(rows=rows, failures=failures, varying=varying, runs=runs)
+    return Summary(rows=rows, failures=failures, varying=(["run"] if split_by_run else []) + varying,
+                   runs=runs, context=ctx)
+
+
+def time_to_target_text(row: dict[str, Any]) -> str:
+    """``12.3``, ``12.3 (2/3 reached)``, ``never ≥ 0.85``, or ``—`` without successful runs."""
+    n = row.get("n") or 0
+    if not n:
+        return "—"
+    target = row.get("target_accuracy")
+    if not row.get("target_reached"):
+        return f"never ≥ {target:g}" if target is not None else "never"
+    text = f"{row['time_to_target_s']:.1f}"
+    if row["target_reached"] < n:
+        text += f" ({row['target_reached']}/{n} reached)"
+    return text
+
+
+# --- pivot -------------------------------------------------------------------------------
+
+PIVOT_FIELDS_EXTRA = ("cell", "model", "run")
+
+
+@dataclass(frozen=True)
+class Pivot:
+    metric: str
+    rows: list[str]
+    cols: list[str]
+    row_keys: list[tuple[Any, ...]]
+    col_keys: list[tuple[Any, ...]]
+    values: dict[tuple[tuple[Any, ...], tuple[Any, ...]], dict[str, Any]]  # (row, col) → {value, n, reached, pooled}
+    notes: list[str]
+
+    @property
+    def title(self) -> str:
+        m = METRICS[self.metric]
+        by = " × ".join(filter(None, [", ".join(self.rows), ", ".join(self.cols)]))
+        return f"{m.title} by {by}"
+
+    def text(self, cell: dict[str, Any] | None) -> str:
+        if not cell or not cell["n"]:
+            return "—"
+        if self.metric == "time_to_target_s" and cell["value"] is None:
+            t = cell.get("target")
+            return f"never ≥ {t:g}" if t is not None else "never"
+        if cell["value"] is None:
+            return "—"
+        try:
+            return METRICS[self.metric].fmt.format(cell["value"])
+        except (ValueError, TypeError):
+            return str(cell["value"])
+
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        """Header and formatted rows (row labels first)."""
+        col_names = [" · ".join(_show(v) for v in ck) or METRICS[self.metric].title for ck in self.col_keys]
+        header = [*self.rows, *col_names] if self.rows else ["", *col_names]
+        out = []
+        for rk in self.row_keys:
+            labels = [_show(v) for v in rk] if self.rows else [METRICS[self.metric].title]
+            out.append([*labels, *[self.text(self.values.get((rk, ck))) for ck in self.col_keys]])
+        return header, out
+
+    def records(self) -> list[dict[str, Any]]:
+        """Long form for CSV: one line per (row, col) with the numeric value."""
+        out = []
+        for (rk, ck), cell in self.values.items():
+            out.append({**dict(zip(self.rows, rk)), **dict(zip(self.cols, ck)), "metric": self.metric,
+                        "value": cell["value"], "n": cell["n"], "text": self.text(cell)})
+        return out
+
+
+def _show(v: Any) -> str:
+    return "—" if v is None else str(v)
+
+
+def _field(rec: dict[str, Any], name: str) -> Any:
+    if name == "cell":
+        return rec.get("label")
+    if name == "model":
+        return model_name(rec.get("label") or "")
+    if name == "run":
+        return rec.get("run_id")
+    v = (rec.get("settings") or {}).get(name)
+    return json.dumps(v) if isinstance(v, (list, dict)) else v
+
+
+def check_names(rows: list[str], cols: list[str], metrics: list[str]) -> None:
+    from rnnbench.suite import SETTING_NAMES
+
+    fields = (*PIVOT_FIELDS_EXTRA, *SETTING_NAMES)
+    for name in (*rows, *cols):
+        if name not in fields:
+            close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else "; use a setting name, cell, model or run"
+            raise UserError(f"--rows/--cols: unknown field '{name}'{hint}")
+    overlap = set(rows) & set(cols)
+    if overlap:
+        raise UserError(f"--rows/--cols: '{sorted(overlap)[0]}' is on both axes")
+    for name in metrics:
+        if name not in METRICS:
+            close = difflib.get_close_matches(name, list(METRICS), n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; one of: {', '.join(METRICS)}"
+            raise UserError(f"--metric: unknown metric '{name}'{hint}")
+
+
+def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple((0, v, "") if isinstance(v, (int, float)) and not isinstance(v, bool) else (1, 0, str(v))
+                 for v in key)
+
+
+def pivot(records: list[dict[str, Any]], rows: list[str], cols: list[str], metric: str,
+          context: Context | None = None) -> Pivot:
+    """``metric`` with ``rows`` fields down and ``cols`` fields across.
+
+    Each pivot cell is the median over the successful records falling in it. When records
+    of differing configurations fall in one pivot cell (a setting that varies but is on
+    neither axis), they are pooled and a note names the settings.
+    """
+    check_names(rows, cols, [metric])
+    ctx = context or Context()
+    varying = varying_settings(records)
+    cells: dict[tuple[tuple[Any, ...], tuple[Any, ...]], list[dict[str, Any]]] = {}
+    order_r: list[tuple[Any, ...]] = []
+    order_c: list[tuple[Any, ...]] = []
+    for rec in records:
+        rk = tuple(_field(rec, f) for f in rows)
+        ck = tuple(_field(rec, f) for f in cols)
+        if rk not in order_r:
+            order_r.append(rk)
+        if ck not in order_c:
+            order_c.append(ck)
+        cells.setdefault((rk, ck), []).append(rec)
+    values: dict[tuple[tuple[Any, ...], tuple[Any, ...]], dict[str, Any]] = {}
+    pooled: set[str] = set()
+    axes = set(rows) | set(cols)
+    identity = [k for k in (*varying, "arch", "backend", "layers", "bidirectional", "impl") if k not in axes]
+    for key, recs in cells.items():
+        ok = [r for r in recs if r.get("status") == "ok"]
+        xs = [v for v in (metric_values(r, ctx)[metric] for r in ok) if v is not None]
+        for k in identity:
+            if "cell" in axes and k in ("arch", "backend", "layers", "bidirectional", "impl"):
+                continue
+            if "model" in axes and k in ("arch", "layers", "bidirectional", "impl"):
+                continue
+            if len({json.dumps((r.get("settings") or {}).get(k), sort_keys=True) for r in ok}) > 1:
+                pooled.add(k)
+        targets = {ctx.target_for(r) for r in ok}
+        values[key] = {"value": statistics.median(xs) if xs else None, "n": len(ok),
+                       "target": targets.pop() if len(targets) == 1 else None}
+    notes = []
+    if pooled:
+        notes.append(f"pooled across differing {', '.join(sorted(pooled))} (add them to --rows/--cols to separate)")
+    return Pivot(metric=metric, rows=rows, cols=cols, row_keys=sorted(order_r, key=_sort_key),
+                 col_keys=sorted(order_c, key=_sort_key), values=values, notes=notes)

@@ -1,0 +1,330 @@
+"""Keras 3 adapter (``keras-tensorflow``, ``keras-torch``, ``keras-jax``).
+
+The same model as the PyTorch adapter: Embedding (no masking) → ``layers`` recurrent layers
+(GRU / LSTM / SimpleRNN; ``return_sequences`` on all but the last; ``Bidirectional`` with
+concat when bidirectional) each followed by ``Dropout(dropout)`` → Dense(1, sigmoid),
+binary cross-entropy, Adam. Keras fixes its backend when it is imported, from
+``KERAS_BACKEND``, which :mod:`rnnbench.cellenv` sets in the parent before the worker starts;
+the adapter refuses to run a cell whose backend differs from the one Keras loaded.
+
+Training is ``model.fit`` for one epoch with a callback that turns each step's loss into a
+Python float (which waits for the step: JAX dispatches asynchronously) and then calls
+``on_step`` — so the harness's clock ticks after every completed step.
+
+Which kernel runs (checked against Keras 3.15 ``keras/src/layers/rnn/{gru,lstm}.py`` and
+``keras/src/backend/*/rnn.py``) is worked out by :func:`kernel_path` and reported by
+``describe()``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import keras
+import numpy as np
+
+from rnnbench.cellenv import resolved_threads
+
+if TYPE_CHECKING:
+    from rnnbench.suite import CellSettings
+
+_DEFAULT_EPSILON = 1e-7  # keras.optimizers.Adam's default
+_LAYER_CLASS = {"gru": "GRU", "lstm": "LSTM", "rnn": "SimpleRNN"}
+
+
+# -- which kernel runs ---------------------------------------------------------------------
+
+
+def fused_conditions(s: "CellSettings") -> list[str]:
+    """Settings that take a Keras GRU/LSTM off its fused (cuDNN / backend fast) path."""
+    flags: list[str] = []
+    if s.impl == "cell":
+        flags.append('impl = "cell": an explicit keras.ops cell under keras.layers.RNN, '
+                     "always the generic step-by-step backend loop")
+    if s.arch in ("gru", "lstm") and s.recurrent_dropout > 0:
+        flags.append(f"recurrent_dropout = {s.recurrent_dropout}: Keras's {_LAYER_CLASS[s.arch]} skips "
+                     "backend.gru/lstm (cuDNN and the fast paths) and runs its cell step by step")
+    if s.arch == "gru" and s.gru_reset != "after":
+        flags.append('gru_reset = "before" (reset_after=False): no cuDNN kernel and no fast GRU path '
+                     "on any backend; the cell runs step by step")
+    if s.arch == "rnn":
+        flags.append("SimpleRNN: Keras has no fused SimpleRNN kernel on any backend")
+    return flags
+
+
+def kernel_path(s: "CellSettings", backend: str, gpu: bool = False) -> tuple[str, list[str]]:
+    """(the implementation that runs, the reasons it is not the fused one).
+
+    The fused path needs tanh/sigmoid activations, a bias, ``unroll=False``, no mask, no
+    ``recurrent_dropout`` and, for GRU, ``reset_after=True`` — rnnbench sets the first four
+    always (no activations or unroll settings, no masking). cuDNN then needs a GPU.
+    """
+    flags = fused_conditions(s)
+    cls = _LAYER_CLASS[s.arch]
+    cell = "explicit cell" if s.impl == "cell" else f"{cls}Cell"
+    eligible = s.arch in ("gru", "lstm") and not flags
+    generic = {
+        "tensorflow": f"generic keras backend rnn: tf.while_loop over {cell}.call "
+                      "(oneDNN/Eigen matmuls inside each step)",
+        "jax": f"generic keras backend rnn: lax.scan over {cell}.call (XLA-compiled)",
+        "torch": f"generic keras backend rnn: Python time loop over {cell}.call (eager torch ops)",
+    }[backend]
+    if not eligible:
+        return generic, flags
+    if gpu:
+        if backend == "tensorflow":
+            return f"cuDNN {cls} (tf CudnnRNNV3 via keras backend.{s.arch})", flags
+        if backend == "torch":
+            return f"cuDNN {cls} (torch._VF.{s.arch} via keras backend.{s.arch})", flags
+        if backend == "jax" and s.arch == "lstm":
+            return "cuDNN LSTM (jax.experimental.rnn via keras backend.lstm)", flags
+    if backend == "tensorflow":
+        return generic, ["no GPU: Keras's backend.gru/lstm on TensorFlow is cuDNN only and "
+                         "raises NotImplementedError on CPU, so the generic loop runs"]
+    if backend == "jax":
+        if s.arch == "gru":
+            return ("keras backend.jax gru: input projections of all steps in one matmul, then "
+                    "lax.scan over the recurrent matmul (XLA-compiled)"), flags
+        return generic, ["no GPU: Keras's JAX LSTM fast path is cuDNN only (jax.experimental.rnn)"]
+    # torch on CPU
+    return (f"keras backend.torch _fallback_{s.arch}: input projections of all steps in one matmul, "
+            "then a Python loop over the recurrent step (eager torch ops)"), flags
+
+
+# -- the model -----------------------------------------------------------------------------
+
+
+def iter_cells(model: keras.Model, layers: int, bidirectional: bool) -> Iterator[tuple[int, int, Any]]:
+    """(layer, direction, cell) for each recurrent layer and direction, in order."""
+    for layer in range(layers):
+        rnn = model.get_layer(f"rnn_{layer}")
+        if bidirectional:
+            yield layer, 0, rnn.forward_layer.cell
+            yield layer, 1, rnn.backward_layer.cell
+        else:
+            yield layer, 0, rnn.cell
+
+
+def _recurrent_layer(s: "CellSettings", return_sequences: bool, go_backwards: bool, name: str) -> Any:
+    if s.impl == "cell":
+        if s.recurrent_dropout > 0:
+            raise ValueError('recurrent_dropout is not implemented by rnnbench\'s explicit Keras cells; '
+                             'use impl = "fused" (Keras\'s own cells) for recurrent dropout')
+        from rnnbench.backends.keras_cells import explicit_rnn
+
+        return explicit_rnn(s.arch, s.units, reset_after=s.gru_reset == "after",
+                            return_sequences=return_sequences, go_backwards=go_backwards, name=name)
+    kwargs: dict[str, Any] = {
+        "units": s.units,
+        "return_sequences": return_sequences,
+        "go_backwards": go_backwards,
+        "recurrent_dropout": s.recurrent_dropout,
+        "name": name,
+    }
+    if s.arch == "gru":
+        kwargs["reset_after"] = s.gru_reset == "after"
+    return getattr(keras.layers, _LAYER_CLASS[s.arch])(**kwargs)
+
+
+def build_model(s: "CellSettings", vocab_size: int) -> keras.Model:
+    """The uncompiled classifier (``init`` applied). Layers are named ``embedding``,
+    ``rnn_0`` … ``rnn_{layers-1}``, ``dropout_*`` and ``head``."""
+    inputs = keras.Input(shape=(None,), dtype="int32", name="tokens")
+    x = keras.layers.Embedding(vocab_size, s.embedding_dim, name="embedding")(inputs)
+    for layer in range(s.layers):
+        seq = layer < s.layers - 1
+        if s.bidirectional:
+            rnn = keras.layers.Bidirectional(
+                _recurrent_layer(s, seq, False, f"forward_{layer}"),
+                backward_layer=_recurrent_layer(s, seq, True, f"backward_{layer}"),
+                merge_mode="concat",
+                name=f"rnn_{layer}",
+            )
+        else:
+            rnn = _recurrent_layer(s, seq, False, f"rnn_{layer}")
+        x = rnn(x)
+        x = keras.layers.Dropout(s.dropout, name=f"dropout_{layer}")(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="head")(x)
+    model = keras.Model(inputs, outputs, name=f"{s.arch}_classifier")
+    if s.init == "torch":
+        from rnnbench.backends.keras_init import apply_torch_init
+
+        apply_torch_init(
+            model.get_layer("embedding"),
+            [c for _, _, c in iter_cells(model, s.layers, s.bidirectional)],
+            model.get_layer("head"),
+            s.units,
+            s.seed,
+        )
+    return model
+
+
+class _StepCallback(keras.callbacks.Callback):
+    """Waits for each training step (float of its loss) and ticks the harness's clock."""
+
+    def __init__(self, on_step: Callable[[], None]) -> None:
+        super().__init__()
+        self.on_step = on_step
+        self.last_loss = float("nan")
+        self.steps = 0
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if logs and "loss" in logs:
+            self.last_loss = float(logs["loss"])  # blocks until the step has completed
+        self.steps += 1
+        self.on_step()
+
+
+class KerasBackend:
+    framework = "keras"
+
+    def __init__(self, settings: "CellSettings") -> None:
+        self.s = settings
+        want = settings.backend.removeprefix("keras-")
+        got = keras.backend.backend()
+        if got != want:
+            raise RuntimeError(
+                f"Keras loaded the '{got}' backend but the cell asks for '{settings.backend}': "
+                f"KERAS_BACKEND (now {os.environ.get('KERAS_BACKEND')!r}) must be '{want}' before "
+                "keras is imported (rnnbench.cellenv sets it for the worker process)"
+            )
+        self.keras_backend = got
+        self.threads = resolved_threads(settings)
+        self.thread_note = ""
+        if got == "torch":
+            import torch
+
+            torch.set_num_threads(self.threads)
+            torch.set_flush_denormal(settings.flush_denormal)
+        elif got == "tensorflow":
+            import tensorflow as tf
+
+            try:  # TF also reads TF_NUM_INTRAOP_THREADS (set by cellenv); this is belt and braces
+                tf.config.threading.set_intra_op_parallelism_threads(self.threads)
+            except RuntimeError:
+                self.thread_note = "TensorFlow was already initialized: thread count from the environment"
+        else:
+            self.thread_note = "XLA's CPU thread pool is not configured by rnnbench (XLA_FLAGS)"
+        keras.utils.set_random_seed(settings.seed)
+        self.model: keras.Model | None = None
+
+    # -- contract ------------------------------------------------------------------------
+
+    def build(self, vocab_size: int) -> None:
+        s = self.s
+        self.model = build_model(s, vocab_size)
+        eps = s.adam_epsilon if s.adam_epsilon is not None else _DEFAULT_EPSILON
+        self.model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=s.learning_rate, epsilon=eps),
+            loss="binary_crossentropy",
+        )
+
+    def cells(self) -> list[Any]:
+        assert self.model is not None
+        return [c for _, _, c in iter_cells(self.model, self.s.layers, self.s.bidirectional)]
+
+    def param_counts(self) -> dict[str, int]:
+        assert self.model is not None
+        m = self.model
+        parts = {
+            "embedding": m.get_layer("embedding").count_params(),
+            "recurrent": sum(m.get_layer(f"rnn_{i}").count_params() for i in range(self.s.layers)),
+            "head": m.get_layer("head").count_params(),
+        }
+        parts["total"] = m.count_params()
+        return parts
+
+    def train_epoch(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        on_step: Callable[[], None],
+        max_steps: int | None,
+    ) -> float:
+        assert self.model is not None
+        if max_steps is not None:
+            x, y = x[: max_steps * batch_size], y[: max_steps * batch_size]
+        cb = _StepCallback(on_step)
+        history = self.model.fit(
+            np.asarray(x, dtype="int32"),
+            np.asarray(y, dtype="float32"),
+            batch_size=batch_size,
+            epochs=1,
+            shuffle=False,
+            steps_per_epoch=None,  # x was cut to max_steps batches above
+            verbose=0,
+            callbacks=[cb],
+        )
+        losses = history.history.get("loss") or [cb.last_loss]
+        return float(losses[-1])  # Keras's epoch loss: the sample-weighted mean over the epoch's steps
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float]:
+        assert self.model is not None
+        p = np.asarray(self.model.predict(np.asarray(x, dtype="int32"), batch_size=batch_size, verbose=0),
+                       dtype=np.float64).reshape(-1)
+        yt = np.asarray(y, dtype=np.float64).reshape(-1)
+        eps = 1e-7  # Keras's binary_crossentropy clipping
+        pc = np.clip(p, eps, 1 - eps)
+        loss = float(-np.mean(yt * np.log(pc) + (1 - yt) * np.log(1 - pc)))
+        acc = float(np.mean((p > 0.5) == (yt > 0.5)))
+        return loss, acc
+
+    def describe(self) -> dict[str, Any]:
+        s = self.s
+        backend = self.keras_backend
+        info: dict[str, Any] = {"framework": f"keras-{backend}", "keras": keras.__version__}
+        gpu = False
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpu = bool(tf.config.list_physical_devices("GPU"))
+            info.update({
+                "tensorflow": tf.__version__,
+                "threads": tf.config.threading.get_intra_op_parallelism_threads() or self.threads,
+                "intra_op_threads_config": tf.config.threading.get_intra_op_parallelism_threads(),
+                "inter_op_threads_config": tf.config.threading.get_inter_op_parallelism_threads(),
+                "TF_NUM_INTRAOP_THREADS": os.environ.get("TF_NUM_INTRAOP_THREADS"),
+                "TF_NUM_INTEROP_THREADS": os.environ.get("TF_NUM_INTEROP_THREADS"),
+                "flush_denormal": "TensorFlow flushes denormals in its own threads (always on)",
+                "jit_compile": bool(getattr(self.model, "jit_compile", False)) if self.model else None,
+            })
+        elif backend == "jax":
+            import jax
+
+            gpu = jax.default_backend() == "gpu"
+            info.update({
+                "jax": jax.__version__,
+                "jax_platform": jax.default_backend(),
+                "threads": self.threads,
+                "XLA_FLAGS": os.environ.get("XLA_FLAGS"),
+                "flush_denormal": "XLA's CPU code flushes denormals (always on)",
+                "jit_compile": True,
+            })
+        else:
+            import torch
+
+            gpu = torch.cuda.is_available()
+            info.update({
+                "torch": torch.__version__,
+                "threads": torch.get_num_threads(),
+                "interop_threads": torch.get_num_interop_threads(),
+                "flush_denormal": s.flush_denormal,
+                "jit_compile": False,
+            })
+        if self.thread_note:
+            info["thread_note"] = self.thread_note
+        path, flags = kernel_path(s, backend, gpu)
+        info.update({
+            "kernel": path,
+            "kernel_note": "; ".join(flags),
+            "kernel_flags": flags,
+            "gpu": gpu,
+            "impl": s.impl,
+            "adam_epsilon": s.adam_epsilon if s.adam_epsilon is not None else _DEFAULT_EPSILON,
+            "init": s.init,
+        })
+        if self.model is not None:
+            info["recurrent_layers"] = [type(self.model.get_layer(f"rnn_{i}")).__name__ for i in range(s.layers)]
+        return info

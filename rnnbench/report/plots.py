@@ -1,0 +1,285 @@
+"""Figures for the reports, drawn with matplotlib (optional: ``pip install 'rnnbench[plots]'``).
+
+Each figure is rendered once to SVG text (text kept as ``<text>`` elements, which
+matplotlib escapes; math parsing off so a ``$`` in a label stays a dollar sign; fixed ids
+and no date, so the same results give the same bytes). The HTML page inlines it; the
+Markdown report links the same SVG written as a file next to ``report.md``.
+
+Figures (each skipped when it would be empty):
+
+* ``curves-by-backend`` — test accuracy and loss per epoch, one panel per backend, one line
+  per cell: GRU/LSTM/SimpleRNN of one backend side by side. Lines are the median over
+  repeats, the band their min–max.
+* ``curves-by-model`` — the same, one panel per architecture (variant), one line per
+  backend (only with more than one backend).
+* ``accuracy-vs-time`` — test accuracy against cumulative training time, the target dashed.
+* ``epoch-times`` — first and steady epoch time per cell, error bars min–max over repeats.
+* ``memory`` — peak RSS per cell (min–max), with the RSS right after the framework import.
+* ``params`` — parameters per cell, stacked: embedding, recurrent, head.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from rnnbench.report.aggregate import Summary
+
+ARCH_ORDER = {"gru": 0, "lstm": 1, "rnn": 2}
+BACKEND_ORDER = {"torch": 0, "keras-tensorflow": 1, "keras-jax": 2, "keras-torch": 3, "fake": 4}
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf")
+
+
+@dataclass(frozen=True)
+class Plot:
+    name: str  # file stem and HTML id
+    title: str
+    caption: str
+    svg: str  # a complete SVG document
+
+    @property
+    def inline_svg(self) -> str:
+        """The ``<svg>`` element alone (no XML declaration or DOCTYPE), for inlining in HTML."""
+        start = self.svg.find("<svg")
+        return self.svg[start:] if start >= 0 else self.svg
+
+
+def available() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def row_name(row: dict[str, Any], varying: list[str], with_backend: bool = True) -> str:
+    base = row["cell"] if with_backend else row["model"]
+    extra = ", ".join(f"{k}={row.get(k)}" for k in varying)
+    return f"{base} [{extra}]" if extra else base
+
+
+def ordered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cells by backend, then architecture, then label (stable for the rest)."""
+    return sorted(rows, key=lambda r: (BACKEND_ORDER.get(r.get("backend"), 9), r.get("backend") or "",
+                                       ARCH_ORDER.get(r.get("arch"), 9), r.get("cell") or ""))
+
+
+def _curve(records: list[dict[str, Any]], key: str, x: str = "epoch") -> tuple[list[float], ...]:
+    """Median, min and max of ``key`` per epoch index over the records (x likewise median)."""
+    from rnnbench.report.aggregate import epochs_of
+
+    per: dict[int, list[tuple[float, float]]] = {}
+    for rec in records:
+        for i, ep in enumerate(epochs_of(rec)):
+            xv, yv = ep.get(x, i + 1), ep.get(key)
+            if xv is not None and yv is not None:
+                per.setdefault(i, []).append((float(xv), float(yv)))
+    xs, med, lo, hi = [], [], [], []
+    for i in sorted(per):
+        pts = per[i]
+        xs.append(statistics.median(p[0] for p in pts))
+        ys = [p[1] for p in pts]
+        med.append(statistics.median(ys))
+        lo.append(min(ys))
+        hi.append(max(ys))
+    return xs, med, lo, hi
+
+
+def _svg(fig: Any, name: str) -> str:
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": f"rnnbench-{name}", "svg.id": f"plot-{name}"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    text = buf.getvalue()
+    # ids unique across the page: matplotlib's are hashed from the salt, prefix them anyway
+    ids = set(re.findall(r'\bid="([^"]+)"', text)) - {f"plot-{name}"}
+    if ids:
+        pat = re.compile(r'(\bid="|#)(' + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True)) + r')\b')
+        text = pat.sub(lambda m: f"{m.group(1)}{name}-{m.group(2)}", text)
+    return text
+
+
+def _figure(w: float, h: float) -> Any:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(w, h), layout="constrained")
+    return fig
+
+
+def _colors(keys: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k in keys:
+        if k not in out:
+            out[k] = PALETTE[len(out) % len(PALETTE)]
+    return out
+
+
+def _curves_figure(name: str, title: str, panels: list[tuple[str, list[tuple[str, dict[str, Any]]]]],
+                   colors: dict[str, str]) -> Any:
+    """Two rows (accuracy, loss) × one column per panel; each panel lists (line label, row)."""
+    n = len(panels)
+    fig = _figure(max(5.0, 4.2 * n), 6.4)
+    axes = fig.subplots(2, n, squeeze=False)
+    for j, (panel_title, lines) in enumerate(panels):
+        acc_ax, loss_ax = axes[0][j], axes[1][j]
+        for label, row in lines:
+            c = colors[label]
+            xs, med, lo, hi = _curve(row["_records"], "test_acc")
+            if xs:
+                acc_ax.plot(xs, med, marker="o", ms=3, color=c, label=label)
+                if len(row["_records"]) > 1:
+                    acc_ax.fill_between(xs, lo, hi, color=c, alpha=0.15, linewidth=0)
+            xs, med, lo, hi = _curve(row["_records"], "test_loss")
+            if xs:
+                loss_ax.plot(xs, med, marker="o", ms=3, color=c, label=f"{label} test")
+                if len(row["_records"]) > 1:
+                    loss_ax.fill_between(xs, lo, hi, color=c, alpha=0.15, linewidth=0)
+            xs, med, _, _ = _curve(row["_records"], "train_loss")
+            if xs:
+                loss_ax.plot(xs, med, linestyle="--", color=c, alpha=0.8, label=f"{label} train")
+        acc_ax.set_title(panel_title, fontsize=10)
+        acc_ax.set_ylabel("test accuracy")
+        loss_ax.set_ylabel("loss (solid test, dashed train)")
+        loss_ax.set_xlabel("epoch")
+        for ax in (acc_ax, loss_ax):
+            ax.grid(True, alpha=0.3)
+            ax.xaxis.get_major_locator().set_params(integer=True)
+        acc_ax.legend(fontsize=7, loc="best")
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def _hbar_height(n: int) -> float:
+    return max(2.2, 0.45 * n + 1.2)
+
+
+def _err(row: dict[str, Any], col: str) -> tuple[float, float]:
+    v, lo, hi = row.get(col), row.get(f"{col}_min"), row.get(f"{col}_max")
+    if v is None or lo is None or hi is None:
+        return 0.0, 0.0
+    return max(0.0, v - lo), max(0.0, hi - v)
+
+
+def make_plots(summary: Summary) -> list[Plot]:
+    """Every figure that has data, as SVG. Needs matplotlib."""
+    import matplotlib
+
+    rows = [r for r in ordered(summary.rows) if r.get("n") and r.get("_records")]
+    if not rows:
+        return []
+    varying = summary.varying
+    plots: list[Plot] = []
+    with matplotlib.rc_context({"svg.fonttype": "none", "text.parse_math": False, "font.size": 9,
+                                "axes.titlesize": 10, "figure.dpi": 100}):
+        # curves, one panel per backend
+        backends = list(dict.fromkeys(r["backend"] for r in rows))
+        labels = [row_name(r, varying, with_backend=False) for r in rows]
+        colors = _colors(labels)
+        panels = [(b, [(row_name(r, varying, False), r) for r in rows if r["backend"] == b]) for b in backends]
+        fig = _curves_figure("curves-by-backend", "Per backend: test accuracy and loss per epoch", panels, colors)
+        plots.append(Plot("curves-by-backend", "Learning curves by backend",
+                          "Test accuracy (top) and loss (bottom) after each epoch; the architectures of one "
+                          "backend side by side. Lines: median over repeats; band: min–max.",
+                          _svg(fig, "curves-by-backend")))
+        # curves, one panel per model (architecture variant), lines per backend
+        if len(backends) > 1:
+            models = list(dict.fromkeys(r["model"] for r in sorted(rows, key=lambda r: ARCH_ORDER.get(r["arch"], 9))))
+            extra = lambda r: ", ".join(f"{k}={r.get(k)}" for k in varying)  # noqa: E731
+            lab = lambda r: r["backend"] + (f" [{extra(r)}]" if extra(r) else "")  # noqa: E731
+            colors_b = _colors([lab(r) for r in rows])
+            panels = [(m, [(lab(r), r) for r in rows if r["model"] == m]) for m in models]
+            fig = _curves_figure("curves-by-model", "Per architecture: each backend's curves", panels, colors_b)
+            plots.append(Plot("curves-by-model", "Learning curves by architecture",
+                              "One architecture across backends: test accuracy (top) and loss (bottom) per epoch.",
+                              _svg(fig, "curves-by-model")))
+        # accuracy against training time
+        fig = _figure(8.0, 4.6)
+        ax = fig.subplots()
+        all_colors = _colors([row_name(r, varying) for r in rows])
+        for r in rows:
+            label = row_name(r, varying)
+            xs, med, _, _ = _curve(r["_records"], "test_acc", x="elapsed_train_s")
+            if xs:
+                ax.plot(xs, med, marker="o", ms=3, color=all_colors[label], label=label)
+        targets = sorted({r["target_accuracy"] for r in rows if r.get("target_accuracy") is not None})
+        for t in targets:
+            ax.axhline(t, color="#555555", linestyle="--", linewidth=1)
+            ax.annotate(f"target {t:g}", xy=(0, t), xycoords=("axes fraction", "data"), xytext=(4, 3),
+                        textcoords="offset points", fontsize=8, color="#555555")
+        ax.set_xlabel("cumulative training time, s (evaluation excluded)")
+        ax.set_ylabel("test accuracy")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7, loc="best")
+        fig.suptitle("Test accuracy against training time", fontsize=11)
+        plots.append(Plot("accuracy-vs-time", "Accuracy against training time",
+                          "Median over repeats of each epoch's test accuracy at its cumulative training time; "
+                          "where a line first crosses the dashed target is the time to accuracy.",
+                          _svg(fig, "accuracy-vs-time")))
+
+        names = [row_name(r, varying) for r in rows]
+        ypos = list(range(len(rows)))
+        # epoch times
+        if any(r.get("first_epoch_s") is not None for r in rows):
+            fig = _figure(8.0, _hbar_height(len(rows)))
+            ax = fig.subplots()
+            h = 0.38
+            first = [r.get("first_epoch_s") or 0.0 for r in rows]
+            steady = [r.get("steady_epoch_s") or 0.0 for r in rows]
+            ax.barh([y - h / 2 for y in ypos], first, height=h, color="#9ecae1", label="first epoch",
+                    xerr=list(zip(*[_err(r, "first_epoch_s") for r in rows])), capsize=3)
+            if any(r.get("steady_epoch_s") is not None for r in rows):
+                ax.barh([y + h / 2 for y in ypos], steady, height=h, color="#3182bd", label="steady epoch (median)",
+                        xerr=list(zip(*[_err(r, "steady_epoch_s") for r in rows])), capsize=3)
+            ax.set_yticks(ypos, names)
+            ax.invert_yaxis()
+            ax.set_xlabel("seconds per epoch (training only); error bars: min–max over repeats")
+            ax.grid(True, axis="x", alpha=0.3)
+            ax.legend(fontsize=8, loc="best")
+            fig.suptitle("Epoch time", fontsize=11)
+            plots.append(Plot("epoch-times", "Epoch time",
+                              "First epoch (warm-up, compilation) and the steady epoch (median of the later "
+                              "epochs); error bars span the min–max over repeats.", _svg(fig, "epoch-times")))
+        # memory
+        if any(r.get("peak_rss_mb") is not None for r in rows):
+            fig = _figure(8.0, _hbar_height(len(rows)))
+            ax = fig.subplots()
+            peak = [r.get("peak_rss_mb") or 0.0 for r in rows]
+            ax.barh(ypos, peak, height=0.6, color="#fdae6b", label="peak RSS",
+                    xerr=list(zip(*[_err(r, "peak_rss_mb") for r in rows])), capsize=3)
+            if any(r.get("rss_after_import_mb") is not None for r in rows):
+                ax.barh(ypos, [r.get("rss_after_import_mb") or 0.0 for r in rows], height=0.25, color="#7f2704",
+                        label="RSS after framework import")
+            ax.set_yticks(ypos, names)
+            ax.invert_yaxis()
+            ax.set_xlabel("MB (whole worker process: framework, data and model); error bars: min–max")
+            ax.grid(True, axis="x", alpha=0.3)
+            ax.legend(fontsize=8, loc="best")
+            fig.suptitle("Peak memory", fontsize=11)
+            plots.append(Plot("memory", "Peak memory",
+                              "Peak resident memory of each cell's worker process, and its resident memory right "
+                              "after the framework import (the rest is data, model and training).",
+                              _svg(fig, "memory")))
+        # parameters
+        if any(r.get("params_total") for r in rows):
+            fig = _figure(8.0, _hbar_height(len(rows)))
+            ax = fig.subplots()
+            left = [0.0] * len(rows)
+            for part, color in (("embedding", "#c6dbef"), ("recurrent", "#6baed6"), ("head", "#08519c")):
+                vals = [float(r.get(f"params_{part}") or 0) for r in rows]
+                ax.barh(ypos, vals, left=left, height=0.6, color=color, label=part)
+                left = [a + b for a, b in zip(left, vals)]
+            ax.set_yticks(ypos, names)
+            ax.invert_yaxis()
+            ax.set_xlabel("parameters")
+            ax.grid(True, axis="x", alpha=0.3)
+            ax.legend(fontsize=8, loc="best")
+            fig.suptitle("Parameters: embedding / recurrent / head", fontsize=11)
+            plots.append(Plot("params", "Parameters",
+                              "Trainable parameters per cell, split into embedding, recurrent layers and head.",
+                              _svg(fig, "params")))
+    return plots
