@@ -50,7 +50,8 @@ def _best_call_s(fn: Callable[[], Any], seconds: float, inner: int) -> float:
     return best
 
 
-def _libraries() -> list[tuple[str, str, Callable[[tuple[int, int, int]], Callable[[], Any]]]]:
+def _libraries(names: tuple[str, ...] = ("numpy", "torch"),
+               ) -> list[tuple[str, str, Callable[[tuple[int, int, int]], Callable[[], Any]]]]:
     import numpy as np
 
     def numpy_mm(shape: tuple[int, int, int]) -> Callable[[], Any]:
@@ -63,7 +64,9 @@ def _libraries() -> list[tuple[str, str, Callable[[tuple[int, int, int]], Callab
 
     libs: list[tuple[str, str, Callable[[tuple[int, int, int]], Callable[[], Any]]]] = [
         ("numpy", np.__version__, numpy_mm)
-    ]
+    ] if "numpy" in names else []
+    if "torch" not in names:
+        return libs
     try:
         import torch
     except ImportError:
@@ -76,11 +79,7 @@ def _libraries() -> list[tuple[str, str, Callable[[tuple[int, int, int]], Callab
         b = torch.randn(k, n, generator=g, dtype=torch.float32)
         out = torch.empty(m, n, dtype=torch.float32)
 
-        def run() -> Any:
-            with torch.no_grad():
-                return torch.mm(a, b, out=out)
-
-        return run
+        return lambda: torch.mm(a, b, out=out)  # no autograd: the inputs need no gradient
 
     libs.append(("torch", torch.__version__.split("+")[0] + (f" ({torch.get_num_threads()} threads)"), torch_mm))
     return libs
@@ -90,16 +89,20 @@ def measure(
     seconds: float = 0.5,
     peak_shape: tuple[int, int, int] = PEAK_SHAPE,
     recurrent_shape: tuple[int, int, int] = RECURRENT_SHAPE,
+    libraries: tuple[str, ...] = ("numpy", "torch"),
 ) -> dict[str, Any]:
-    """Time the products (a few seconds at the default sizes) and return the calibration."""
+    """Time the products (a few seconds at the default sizes) and return the calibration.
+
+    ``libraries``: which to time, of numpy and torch (torch only when installed).
+    """
     from rnnbench.envinfo import cpu_count, cpu_model
 
     results: list[dict[str, Any]] = []
-    for lib, version, make in _libraries():
+    for lib, version, make in _libraries(libraries):
         for kind, shape in (("peak", peak_shape), ("recurrent", recurrent_shape)):
             m, k, n = shape
             flops = 2.0 * m * k * n
-            inner = max(1, int(2e8 // flops))  # batch tiny products so the clock resolves them
+            inner = max(1, min(1000, int(2e8 // flops)))  # batch small products so the clock resolves them
             best = _best_call_s(make(shape), seconds, inner)
             results.append({"library": lib, "version": version, "kind": kind, "shape": f"{m}x{k} @ {k}x{n}",
                             "m": m, "k": k, "n": n, "seconds": best, "gflops": flops / best / 1e9})

@@ -133,7 +133,7 @@ def min_two_sided_p(n: int, m: int) -> float:
     return min(1.0, 2.0 / math.comb(n + m, n))
 
 
-def testable(n: int, m: int, alpha: float) -> bool:
+def can_reach_alpha(n: int, m: int, alpha: float) -> bool:
     """Whether the U test on n vs m values can reach ``alpha`` at all."""
     return min_two_sided_p(n, m) <= alpha
 
@@ -271,7 +271,7 @@ def judge(
     ci: tuple[float, float] | None = None
     p: float | None = None
     note = ""
-    if testable(len(c), len(b), alpha):
+    if can_reach_alpha(len(c), len(b), alpha):
         p = mann_whitney_p(c, b)
         est = hodges_lehmann(x, y)
         lo, hi = shift_ci(x, y, alpha)
@@ -339,19 +339,23 @@ def load_snapshot(ref: str) -> Snapshot:
         return bl.snapshot(bl.load_baseline(p))
     try:
         run = resolve_run(ref)
-    except UserError:
-        if bl.baseline_path(ref, must_exist=False).is_file():
+    except UserError as e:
+        if bl.find_baseline(ref) is not None:
             return bl.snapshot(bl.load_baseline(ref))
+        if e.message.endswith("no such run"):
+            saved = [b["name"] for b in bl.list_baselines()]
+            hint = "; ".join(x for x in (e.hint, f"baselines: {', '.join(saved)}" if saved else None) if x)
+            raise UserError(f"{ref}: no such run or baseline", hint=hint or None) from None
         raise
+    if not run.results.exists():
+        raise UserError(f"{run.path}: no results.jsonl (has the run recorded any cell yet?)")
     try:
         records = run.records()
     except OSError as e:
         raise UserError(f"{run.results}: cannot read: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{run.results}: unreadable (not UTF-8 JSON lines)") from None
+    except (UnicodeDecodeError, AttributeError, TypeError):
+        raise UserError(f"{run.results}: unreadable (not rnnbench JSON lines)") from None
     meta = run.meta()
-    if not run.results.exists():
-        raise UserError(f"{run.path}: no results.jsonl (has the run recorded any cell yet?)")
     return Snapshot(ref=run.run_id, kind="run", path=run.path, records=_checked(records, run.results),
                     suite=meta.get("suite") or {}, machine=meta.get("machine") or {},
                     fingerprint=meta.get("fingerprint"), created=meta.get("created"), run_id=run.run_id)
@@ -608,7 +612,7 @@ def compare_time(base: list[dict[str, Any]], cand: list[dict[str, Any]], th: dic
     mc, pc = _time_values(cand)
     if not mb or not mc:
         return None
-    if testable(len(mb), len(mc), th["alpha"]):
+    if can_reach_alpha(len(mb), len(mc), th["alpha"]):
         j = judge(mb, mc, threshold=th["time"], alpha=th["alpha"], max_cv=th["max_cv"], level="process")
     else:
         j = judge(pb, pc, threshold=th["time"], alpha=th["alpha"], max_cv=th["max_cv"], level="step")
@@ -785,7 +789,7 @@ def _fmt_value(metric: str, v: float | None) -> str:
     if v is None:
         return "—"
     if metric == "time":
-        return f"{v * 1e3:.2f} ms"
+        return f"{v * 1e3:.4g} ms"
     if metric == "memory":
         return f"{v:,.0f} MB"
     return f"{v:.4f}"
@@ -866,7 +870,7 @@ def render_rich(cmp: Comparison) -> Any:
     th = cmp.thresholds
     t = Table(title=f"{_describe_side(cmp.baseline)}  →  {_describe_side(cmp.candidate)}",
               caption=f"thresholds: time ×{th['time']:g}, memory ×{th['memory']:g}, accuracy −{th['accuracy_drop']:g}, "
-                      f"alpha {th['alpha']:g}, max CV {th['max_cv']:g}")
+                      f"alpha {th['alpha']:g}, max CV {th['max_cv']:g}. {_CHANGE_NOTE}")
     for key, title in COLUMNS:
         t.add_column(title, justify="right" if key in ("baseline", "candidate", "change", "p") else "left",
                      overflow="fold")
@@ -878,6 +882,10 @@ def render_rich(cmp: Comparison) -> Any:
     verdict_style = "bold red" if cmp.regressions else "bold green"
     parts.append(Text(summary_line(cmp), style=verdict_style))
     return RGroup(*parts)
+
+
+_CHANGE_NOTE = ("change = Hodges–Lehmann estimate (median of all pairwise ratios, or differences for accuracy) "
+                "with its interval; baseline/candidate are medians of per-process values")
 
 
 def _md_escape(s: str) -> str:
@@ -923,7 +931,7 @@ def render_markdown(cmp: Comparison) -> str:
     out += [f"<sub>A change is reported when a Mann–Whitney U test on per-process values gives p < {th['alpha']:g} "
             f"and the Hodges–Lehmann estimate is at least 3/4 of the threshold while its {1 - th['alpha']:.0%} "
             f"interval reaches it (time ×{th['time']:g}, memory ×{th['memory']:g}, accuracy −{th['accuracy_drop']:g}); "
-            f"robust CV above {th['max_cv']:g} → unstable.</sub>", ""]
+            f"robust CV above {th['max_cv']:g} → unstable. {_CHANGE_NOTE}.</sub>", ""]
     return "\n".join(out)
 
 

@@ -1,30 +1,126 @@
 """What the user sees while a run goes on.
 
-* :class:`RichProgress` (a terminal): the suite's bar (done, failed, remaining, ETA), the
-  current cell's epoch/step bar, and one line per finished epoch with loss and accuracy.
-* :class:`PlainProgress` (not a terminal, e.g. CI): one log line per event worth keeping.
+* :class:`RichProgress` (stderr is a terminal): a live display at the bottom — the suite's
+  bar (cells done / total, failed, remaining, ETA) and the current cell's bar (epoch, step
+  of epoch, elapsed) — with one line printed above it per finished epoch (time, train and
+  test loss, test accuracy) and per finished cell (status, accuracy, step time).
+* :class:`PlainProgress` (not a terminal: CI, a pipe, a log file): one timestamped line per
+  event worth keeping — run start, cell start, each epoch, each cell's end with the suite's
+  counts and ETA, and the end of the run. No step-by-step lines, no control codes.
 * :class:`QuietProgress` (``-q``): nothing.
+
+The ETA is the mean duration of the cells finished in this session times the cells left
+(the current one counted by what it has left); before any cell has finished, the current
+cell's own pace (elapsed / fraction of its steps done) stands in for the mean.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from rnnbench.suite import Cell
 
 
-def _fmt_epoch(ev: dict[str, Any]) -> str:
-    return (f"epoch {ev['epoch']}: {ev['wall_s']:.1f} s, train loss {ev['train_loss']:.4f}, "
+def _fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    s = int(round(max(0.0, seconds)))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _fmt_epoch(ev: dict[str, Any], epochs: int | None = None) -> str:
+    of = f"/{epochs}" if epochs else ""
+    return (f"epoch {ev['epoch']}{of}: {ev['wall_s']:.1f} s, train loss {ev['train_loss']:.4f}, "
             f"test loss {ev['test_loss']:.4f}, test acc {ev['test_acc']:.4f}")
 
 
 def _fmt_done(record: dict[str, Any]) -> str:
+    wall = record.get("wall_s") or 0.0
     if record["status"] == "ok":
-        m = record["metrics"]
-        return f"ok: acc {m['test_acc']:.4f}, steady step {m['steady_step_s'] * 1e3:.1f} ms, {record['wall_s']:.0f} s"
+        m = record.get("metrics") or {}
+        parts = []
+        if m.get("test_acc") is not None:
+            parts.append(f"acc {m['test_acc']:.4f}")
+        if m.get("steady_step_s") is not None:
+            parts.append(f"steady step {m['steady_step_s'] * 1e3:.1f} ms")
+        parts.append(f"{wall:.0f} s")
+        return "ok: " + ", ".join(parts)
     return f"{record['status'].upper()}: {record.get('error')}"
+
+
+class SuiteState:
+    """Counts and the ETA, shared by the plain and rich displays."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.total = self.skipped = self.finished = self.failed = 0
+        self.durations: list[float] = []
+        self.cell_started: float | None = None
+        self.cell_fraction = 0.0  # of the current cell's training steps
+        self.current: Cell | None = None
+        self.steps_per_epoch: int | None = None
+        self.epochs: int | None = None
+        self.started = clock()
+
+    def start(self, cells: list[Cell], done: int) -> None:
+        self.total, self.skipped = len(cells), done
+        self.started = self.clock()
+
+    def cell_start(self, cell: Cell) -> None:
+        self.current = cell
+        self.cell_started = self.clock()
+        self.cell_fraction = 0.0
+        self.steps_per_epoch = None
+        self.epochs = cell.settings.epochs
+
+    def cell_done(self, record: dict[str, Any]) -> None:
+        if self.cell_started is not None:
+            self.durations.append(self.clock() - self.cell_started)
+        self.finished += 1
+        self.failed += record.get("status") != "ok"
+        self.current = None
+        self.cell_started = None
+
+    @property
+    def done(self) -> int:
+        return self.skipped + self.finished
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.total - self.done)
+
+    def eta(self) -> float | None:
+        """Seconds left for the whole suite, or None before there is anything to go by."""
+        now = self.clock()
+        elapsed = now - self.cell_started if self.cell_started is not None else 0.0
+        if self.durations:
+            mean = sum(self.durations) / len(self.durations)
+        elif self.current is not None and self.cell_fraction > 0.02:
+            mean = elapsed / self.cell_fraction
+        else:
+            return None if self.remaining else 0.0
+        if self.current is not None:
+            if self.cell_fraction > 0.02:  # the current cell's own pace
+                current_left = elapsed / self.cell_fraction - elapsed
+            else:
+                current_left = max(0.0, mean - elapsed)
+            return current_left + max(0, self.remaining - 1) * mean
+        return self.remaining * mean
+
+    def counts(self) -> str:
+        failed = f", {self.failed} failed" if self.failed else ""
+        return f"{self.done}/{self.total} done{failed}, {self.remaining} remaining, ETA {_fmt_duration(self.eta())}"
+
+    def step(self, event: dict[str, Any]) -> None:
+        of = event.get("of") or self.steps_per_epoch
+        if of and self.epochs:
+            self.steps_per_epoch = of
+            self.cell_fraction = min(1.0, ((event["epoch"] - 1) * of + event["step"]) / (of * self.epochs))
 
 
 class QuietProgress:
@@ -36,85 +132,162 @@ class QuietProgress:
 
 
 class PlainProgress(QuietProgress):
-    def __init__(self, stream: TextIO | None = None) -> None:
+    """One timestamped line per event worth keeping, for logs (no control codes)."""
+
+    def __init__(self, stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = stream or sys.stderr
-        self.total = 0
+        self.state = SuiteState(clock)
         self.n = 0
 
     def _say(self, msg: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=self.stream, flush=True)
 
     def start(self, run_id: str, cells: list[Cell], done: int) -> None:
-        self.total, self.n = len(cells), done
+        self.state.start(cells, done)
+        self.n = done
         self._say(f"run {run_id}: {len(cells)} cells, {done} already done")
 
     def cell_start(self, cell: Cell) -> None:
         self.n += 1
-        self._say(f"cell {self.n}/{self.total} {cell.label} (repeat {cell.repeat}, seed {cell.settings.seed}) ...")
-
-    def event(self, cell: Cell, event: dict[str, Any]) -> None:
-        if event.get("event") == "epoch":
-            self._say(f"  {cell.label} {_fmt_epoch(event)}")
-
-    def cell_done(self, cell: Cell, record: dict[str, Any]) -> None:
-        self._say(f"  {cell.label} {_fmt_done(record)}")
-
-
-class RichProgress(QuietProgress):
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
-
-        self.console = Console(stderr=True)
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[extra]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=self.console,
-            transient=False,
-        )
-        self.suite_task: Any = None
-        self.cell_task: Any = None
-        self.failed = 0
-
-    def start(self, run_id: str, cells: list[Cell], done: int) -> None:
-        self.progress.start()
-        self.console.print(f"[bold]run[/] {run_id}: {len(cells)} cells, {done} already done")
-        self.suite_task = self.progress.add_task("suite", total=len(cells), completed=done, extra="")
-
-    def cell_start(self, cell: Cell) -> None:
-        if self.cell_task is not None:
-            self.progress.remove_task(self.cell_task)
-        self.cell_task = self.progress.add_task(f"{cell.label}", total=None, extra="starting")
+        self.state.cell_start(cell)
+        self._say(f"cell {self.n}/{self.state.total} {cell.label} (repeat {cell.repeat}, seed {cell.settings.seed}) ...")
 
     def event(self, cell: Cell, event: dict[str, Any]) -> None:
         kind = event.get("event")
         if kind == "built":
-            total = event["steps_per_epoch"] * event["epochs"]
-            self.progress.update(self.cell_task, total=total, extra=f"{event['params']['total']:,} params")
+            self.state.steps_per_epoch = event.get("steps_per_epoch")
         elif kind == "step":
-            done = (event["epoch"] - 1) * event["of"] + event["step"]
-            self.progress.update(self.cell_task, completed=done, extra=f"epoch {event['epoch']}")
+            self.state.step(event)
         elif kind == "epoch":
-            self.progress.console.print(f"  {cell.label} {_fmt_epoch(event)}")
+            self._say(f"  {cell.label} {_fmt_epoch(event, cell.settings.epochs)}")
 
     def cell_done(self, cell: Cell, record: dict[str, Any]) -> None:
-        self.failed += record["status"] != "ok"
-        style = "green" if record["status"] == "ok" else "red"
-        self.progress.console.print(f"[{style}]{cell.label}[/] {_fmt_done(record)}", markup=True)
-        self.progress.update(self.suite_task, advance=1, extra=f"[red]{self.failed} failed[/]" if self.failed else "")
+        self.state.cell_done(record)
+        self._say(f"  {cell.label} {_fmt_done(record)} · {self.state.counts()}")
 
     def stop(self) -> None:
+        st = self.state
+        if st.finished:
+            failed = f", {st.failed} failed" if st.failed else ""
+            self._say(f"finished {st.finished} cells{failed} in {_fmt_duration(st.clock() - st.started)}; "
+                      f"{st.remaining} not run")
+
+
+class RichProgress(QuietProgress):
+    """A live two-bar display (suite, current cell) with epoch and cell results printed above."""
+
+    def __init__(self, console: Any = None, clock: Callable[[], float] = time.monotonic,
+                 auto_refresh: bool = True) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.console = console or Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=28),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+            auto_refresh=auto_refresh,
+            refresh_per_second=4,
+        )
+        self.state = SuiteState(clock)
+        self.suite_task: Any = None
+        self.cell_task: Any = None
+        self.last_epoch = ""
+
+    def _suite_info(self) -> str:
+        st = self.state
+        failed = f"[red]{st.failed} failed[/] · " if st.failed else ""
+        return f"{failed}{st.remaining} remaining · ETA {_fmt_duration(st.eta())}"
+
+    def _update_suite(self) -> None:
+        self.progress.update(self.suite_task, completed=self.state.done, info=self._suite_info())
+
+    def start(self, run_id: str, cells: list[Cell], done: int) -> None:
+        from rich.markup import escape
+
+        self.state.start(cells, done)
+        self.progress.start()
+        self.console.print(f"[bold]run[/] {escape(run_id)}: {len(cells)} cells, {done} already done")
+        self.suite_task = self.progress.add_task("[bold]suite[/]", total=len(cells), completed=done,
+                                                 info=self._suite_info())
+
+    def cell_start(self, cell: Cell) -> None:
+        from rich.markup import escape
+
+        self.state.cell_start(cell)
+        self.last_epoch = ""
+        if self.cell_task is not None:
+            self.progress.remove_task(self.cell_task)
+        n = self.state.done + 1
+        self.cell_task = self.progress.add_task(
+            f"{escape(cell.label)} [dim](cell {n}/{self.state.total}, repeat {cell.repeat})[/]", total=None,
+            info="starting")
+        self._update_suite()
+
+    def _cell_info(self, epoch: int | None = None, step: int | None = None, of: int | None = None) -> str:
+        parts = []
+        if epoch is not None:
+            parts.append(f"epoch {epoch}/{self.state.epochs}")
+        if step is not None and of:
+            parts.append(f"step {step}/{of}")
+        if self.last_epoch:
+            parts.append(f"[dim]{self.last_epoch}[/]")
+        return " · ".join(parts)
+
+    def event(self, cell: Cell, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if self.cell_task is None:
+            return
+        if kind == "data":
+            self.progress.update(self.cell_task, info=f"data loaded ({event.get('train')} train, "
+                                                      f"{event.get('test')} test)")
+        elif kind == "built":
+            self.state.steps_per_epoch = event["steps_per_epoch"]
+            total = event["steps_per_epoch"] * event["epochs"]
+            self.progress.update(self.cell_task, total=total,
+                                 info=f"{event['params']['total']:,} params · epoch 1/{event['epochs']}")
+        elif kind == "step":
+            self.state.step(event)
+            of = event["of"]
+            done = (event["epoch"] - 1) * of + event["step"]
+            self.progress.update(self.cell_task, completed=done,
+                                 info=self._cell_info(event["epoch"], event["step"], of))
+            self._update_suite()
+        elif kind == "epoch":
+            self.last_epoch = f"last: loss {event['test_loss']:.3f}, acc {event['test_acc']:.3f}"
+            self.progress.console.print(f"  {cell.label} {_fmt_epoch(event, cell.settings.epochs)}",
+                                        markup=False, highlight=False)
+            self.progress.update(self.cell_task, info=self._cell_info(event["epoch"]))
+
+    def cell_done(self, cell: Cell, record: dict[str, Any]) -> None:
+        from rich.markup import escape
+
+        self.state.cell_done(record)
+        style = "green" if record["status"] == "ok" else "red"
+        self.progress.console.print(f"[{style}]{escape(cell.label)}[/] {escape(_fmt_done(record))}")
+        if self.cell_task is not None:
+            self.progress.remove_task(self.cell_task)
+            self.cell_task = None
+        self._update_suite()
+
+    def refresh(self) -> None:
+        self.progress.refresh()
+
+    def stop(self) -> None:
+        if self.suite_task is not None:
+            self._update_suite()
         self.progress.stop()
 
 
-def make_progress(quiet: bool = False) -> QuietProgress:
+def make_progress(quiet: bool = False, stream: Any = None) -> QuietProgress:
+    """Quiet with ``-q``; the rich display when stderr is a terminal; plain lines otherwise."""
+    stream = stream or sys.stderr
     if quiet:
         return QuietProgress()
-    if sys.stderr.isatty():
+    if getattr(stream, "isatty", lambda: False)():
         return RichProgress()
-    return PlainProgress()
+    return PlainProgress(stream)

@@ -1,4 +1,4 @@
-"""``rnnbench env``: the machine and software a run here would record."""
+"""``rnnbench env``: the machine and software a run here would record, and its matmul peak."""
 
 from __future__ import annotations
 
@@ -9,21 +9,52 @@ import typer
 
 def env(
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
+    calibrate: bool = typer.Option(
+        False, "--calibrate",
+        help="time float32 matmul (numpy, and torch if installed) at 2048³ and at the recurrent shape "
+        "64×128 @ 128×384 (a few seconds) and cache the result: reports then show % of this peak",
+    ),
 ) -> None:
-    """Show this machine's facts (CPU, cores, Python, framework versions, git commit)."""
+    """Show this machine's facts (CPU, cores, Python, framework versions, git commit, calibration)."""
+    from rnnbench import calibrate as cal
     from rnnbench.envinfo import fingerprint, machine
 
     info = machine()
     info["fingerprint"] = fingerprint(info)
+    if calibrate:
+        if not as_json:
+            typer.echo("calibrating float32 matmul (a few seconds) ...", err=True)
+        result = cal.measure()
+        path = cal.save(result)
+        if not as_json:
+            typer.echo(f"wrote {path}", err=True)
+    calibration = cal.load(info["cpu_model"], info["cpu_count"])
     if as_json:
-        typer.echo(json.dumps(info, indent=2))
+        typer.echo(json.dumps({**info, "calibration": calibration}, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     t = Table(show_header=False)
     for k, v in info.items():
         if k == "versions":
             v = ", ".join(f"{a} {b}" for a, b in v.items()) or "(no framework installed)"
-        t.add_row(k, str(v))
-    Console().print(t)
+        t.add_row(k, Text(str(v)))
+    if calibration:
+        t.add_row("matmul peak", f"{calibration['peak_gflops']:.0f} GFLOP/s float32 "
+                  f"({calibration['peak_library']}, {calibration['peak_shape']}; {calibration['created']})")
+        t.add_row("recurrent shape", f"{calibration['recurrent_gflops']:.0f} GFLOP/s "
+                  f"({calibration['recurrent_library']}, {calibration['recurrent_shape']})")
+    else:
+        t.add_row("matmul peak", "not calibrated (rnnbench env --calibrate)")
+    console = Console()
+    console.print(t)
+    if calibrate and calibration:
+        r = Table(title="float32 matmul")
+        for h in ("library", "shape", "ms per call", "GFLOP/s"):
+            r.add_column(h, justify="right" if h in ("ms per call", "GFLOP/s") else "left")
+        for x in calibration["results"]:
+            r.add_row(f"{x['library']} {x['version']}", x["shape"], f"{x['seconds'] * 1e3:.3f}",
+                      f"{x['gflops']:.1f}")
+        console.print(r)

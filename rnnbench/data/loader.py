@@ -20,7 +20,7 @@ import numpy as np
 from rnnbench.errors import UserError
 
 from . import cache
-from .encoding import Ragged, count_words, keras_load_data, pad_ragged, rank_vocabulary, rnnbench_ids, shuffle_indices, texts_to_ids
+from .encoding import Ragged, keras_load_data, pad_ragged, rank_ids, rnnbench_ids, shuffle_indices, texts_to_ids
 from .sources import (
     ENV_IMDB_PATH,
     HOW_TO_GET,
@@ -119,9 +119,8 @@ def _tokens(src: _Source, encoding: str, wi_sha: str | None) -> _Tokens:
         te = texts_to_ids(reviews.test.texts, lookup)
         n_vocab = len(lookup)
     else:
-        vocab = rank_vocabulary(count_words(reviews.train.texts))
+        tr, vocab = rank_ids(reviews.train.texts)
         lookup = {w: i for i, w in enumerate(vocab, start=1)}
-        tr = texts_to_ids(reviews.train.texts, lookup, unknown=0)
         te = texts_to_ids(reviews.test.texts, lookup, unknown=0)
         n_vocab = len(vocab)
     toks = _Tokens(tr, reviews.train.labels, te, reviews.test.labels, n_vocab)
@@ -185,7 +184,7 @@ def _encode(t: _Tokens, spec: DataSpec) -> tuple[np.ndarray, np.ndarray, np.ndar
         xtr = rnnbench_ids(t.train.take(itr), spec.num_words, spec.skip_top)
         xte = rnnbench_ids(t.test.take(ite), spec.num_words, spec.skip_top)
         ytr, yte = t.y_train[itr], t.y_test[ite]
-        vocab_size = spec.num_words or t.n_vocab + INDEX_FROM
+        vocab_size = spec.num_words or t.n_vocab + INDEX_FROM + 1  # ranks 1..V -> ids up to V + 3
     maxlen = spec.maxlen
     if maxlen is None:
         maxlen = int(max(xtr.lengths.max(initial=0), xte.lengths.max(initial=0)))

@@ -184,8 +184,8 @@ def make_progress(enabled: bool, kind: str = "bytes"):  # noqa: ANN201 - rich is
 def read_tarball(path: Path, progress: bool = True) -> RawRead:
     """Stream ``path`` (a .tar.gz/.tar/.tar.bz2 ...) once; keep train/test pos/neg reviews.
 
-    ``train/unsup``, ``*.feat`` and everything else are skipped without being decompressed
-    into memory.
+    ``train/unsup``, ``*.feat`` and everything else are read past, not kept. The whole file
+    is hashed on the way (``origin_sha256``).
     """
     groups: dict[str, dict[str, dict[str, str]]] = {s: {"pos": {}, "neg": {}} for s in SPLITS}
     size = path.stat().st_size

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,6 +72,25 @@ def time_to_target(rec: dict[str, Any], target: float | None) -> float | None:
         if acc is not None and acc >= target:
             return ep["elapsed_train_s"]
     return None
+
+
+def format_value(value: Any, fmt: str) -> str:
+    """A value for a table: ``—`` for None; ``fmt`` is a format string or ``t`` (times: 3
+    significant digits below 100 — 0.0123, 1.23, 12.3 — and whole numbers above)."""
+    if value is None:
+        return "—"
+    try:
+        if fmt == "t":
+            v = float(value)
+            if v != 0 and abs(v) < 100:
+                digits = max(1, 2 - int(math.floor(math.log10(abs(v)))))
+                out = f"{v:.{digits}f}"
+                if abs(float(out)) < 100:
+                    return out
+            return f"{v:.0f}"
+        return fmt.format(value)
+    except (ValueError, TypeError, OverflowError):
+        return str(value)
 
 
 def _m(name: str) -> Callable[[dict[str, Any], Context], Any]:
@@ -120,13 +140,13 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("params_embedding", "embedding params", "{:,.0f}", _param("embedding"), "embedding parameters"),
     Metric("params_recurrent", "recurrent params", "{:,.0f}", _param("recurrent"), "recurrent-layer parameters"),
     Metric("params_head", "head params", "{:,.0f}", _param("head"), "output-layer parameters"),
-    Metric("first_epoch_s", "first epoch s", "{:.1f}", _m("first_epoch_s"),
+    Metric("first_epoch_s", "first epoch s", "t", _m("first_epoch_s"),
            "first epoch's training time (warm-up, compilation)", spread=True),
-    Metric("steady_epoch_s", "steady epoch s", "{:.1f}", _m("steady_epoch_s"),
+    Metric("steady_epoch_s", "steady epoch s", "t", _m("steady_epoch_s"),
            "median training time of the epochs after the first", spread=True),
-    Metric("steady_step_ms", "steady step ms", "{:.1f}", _step_ms, "median step time after warm-up", spread=True),
+    Metric("steady_step_ms", "steady step ms", "t", _step_ms, "median step time after warm-up", spread=True),
     Metric("samples_per_s", "samples/s", "{:,.0f}", _m("samples_per_s"), "training samples per second"),
-    Metric("eval_s", "eval s", "{:.1f}", _m("eval_s"), "evaluation time per epoch"),
+    Metric("eval_s", "eval s", "t", _m("eval_s"), "evaluation time per epoch"),
     Metric("peak_rss_mb", "peak RSS MB", "{:,.0f}", _m("peak_rss_mb"),
            "peak resident memory of the worker process (framework and data included)", spread=True),
     Metric("rss_after_import_mb", "RSS after import MB", "{:,.0f}", _m("rss_after_import_mb"),
@@ -135,7 +155,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("test_loss", "test loss", "{:.4f}", _m("test_loss"), "last epoch's test loss"),
     Metric("test_acc", "test acc", "{:.4f}", _m("test_acc"), "last epoch's test accuracy", spread=True),
     Metric("best_test_acc", "best test acc", "{:.4f}", _m("best_test_acc"), "best test accuracy over epochs"),
-    Metric("time_to_target_s", "time to target s", "{:.1f}",
+    Metric("time_to_target_s", "time to target s", "t",
            lambda rec, ctx: time_to_target(rec, ctx.target_for(rec)),
            "training seconds until test accuracy first reached the target", spread=True),
     Metric("gflop_per_step", "GFLOP/step", "{:.2f}", _gflop_per_step,
@@ -270,7 +290,7 @@ def time_to_target_text(row: dict[str, Any]) -> str:
     target = row.get("target_accuracy")
     if not row.get("target_reached"):
         return f"never ≥ {target:g}" if target is not None else "never"
-    text = f"{row['time_to_target_s']:.1f}"
+    text = format_value(row["time_to_target_s"], "t")
     if row["target_reached"] < n:
         text += f" ({row['target_reached']}/{n} reached)"
     return text
@@ -303,12 +323,7 @@ class Pivot:
         if self.metric == "time_to_target_s" and cell["value"] is None:
             t = cell.get("target")
             return f"never ≥ {t:g}" if t is not None else "never"
-        if cell["value"] is None:
-            return "—"
-        try:
-            return METRICS[self.metric].fmt.format(cell["value"])
-        except (ValueError, TypeError):
-            return str(cell["value"])
+        return format_value(cell["value"], METRICS[self.metric].fmt)
 
     def table(self) -> tuple[list[str], list[list[str]]]:
         """Header and formatted rows (row labels first)."""

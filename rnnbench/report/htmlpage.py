@@ -18,7 +18,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from rnnbench.report.aggregate import METRICS, Pivot, Summary
+from rnnbench.report.aggregate import METRICS, Pivot, Summary, format_value
 from rnnbench.report.plots import Plot, ordered, row_name
 
 SORT_JS = """
@@ -72,6 +72,9 @@ table.sortable th[aria-sort=ascending]::after { content: " \\25B2"; }
 table.sortable th[aria-sort=descending]::after { content: " \\25BC"; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.never { color: var(--bad); }
+td.label { white-space: nowrap; }
+table.summary th { white-space: normal; min-width: 4.2em; vertical-align: bottom; }
+table.summary { font-size: .84rem; }
 .scroll { overflow-x: auto; }
 figure { margin: 1rem 0 1.6rem; }
 figure svg { max-width: 100%; height: auto; display: block; }
@@ -103,12 +106,7 @@ def _attr(value: Any) -> str:
 
 
 def _fmt(value: Any, fmt: str) -> str:
-    if value is None:
-        return "—"
-    try:
-        return fmt.format(value)
-    except (ValueError, TypeError):
-        return str(value)
+    return format_value(value, fmt)
 
 
 def _td(text: str, sort_value: Any = None, cls: str = "") -> str:
@@ -132,7 +130,7 @@ def summary_table(summary: Summary) -> str:
     header = ["cell", *summary.varying, "n", "failed", *[m.title for m in cols]]
     body = []
     for r in ordered(summary.rows):
-        tds = [_td(r["cell"]), *[_td(str(r.get(k)), r.get(k)) for k in summary.varying],
+        tds = [_td(r["cell"], cls="label"), *[_td(str(r.get(k)), r.get(k)) for k in summary.varying],
                _td(str(r["n"]), r["n"], "num"), _td(str(r["failed"]), r["failed"], "num")]
         for m in cols:
             v = r.get(m.name)
@@ -171,15 +169,21 @@ def _kv(items: list[tuple[str, Any]]) -> str:
 
 def environment_section(summary: Summary, metas: dict[str, dict[str, Any]]) -> str:
     out = []
+    by_machine: dict[str, list[str]] = {}
     for run_id, meta in metas.items():
-        machine = meta.get("machine") or {}
-        items: list[tuple[str, Any]] = [("run", run_id), ("created", meta.get("created")),
-                                        ("fingerprint", meta.get("fingerprint"))]
+        by_machine.setdefault(json.dumps(meta.get("machine") or {}, sort_keys=True, default=str), []).append(run_id)
+    for key, run_ids in by_machine.items():
+        machine = json.loads(key)
+        items: list[tuple[str, Any]] = []
+        for run_id in run_ids:
+            meta = metas[run_id]
+            items.append((f"run {run_id}", f"created {meta.get('created')}, fingerprint {meta.get('fingerprint')}"))
         for k, v in machine.items():
             if k == "versions" and isinstance(v, dict):
                 v = ", ".join(f"{a} {b}" for a, b in v.items()) or "(no framework installed)"
             items.append((k, v))
-        out.append(f"<h3>Machine — {esc(run_id)}</h3>{_kv(items)}")
+        title = "Machine" if len(by_machine) == 1 else f"Machine — {', '.join(run_ids)}"
+        out.append(f"<h3>{esc(title)}</h3>{_kv(items)}")
     # what each cell's worker recorded
     rows = [r for r in ordered(summary.rows) if r.get("_records")]
     keys: list[str] = []
@@ -191,7 +195,7 @@ def environment_section(summary: Summary, metas: dict[str, dict[str, Any]]) -> s
         body = []
         for r in rows:
             env = r["_records"][0].get("env") or {}
-            body.append("<tr>" + _td(row_name(r, summary.varying)) + "".join(
+            body.append("<tr>" + _td(row_name(r, summary.varying), cls="label") + "".join(
                 _td(esc_plain(env.get(k))) for k in keys) + "</tr>")
         out.append("<h3>Per cell (as its worker recorded it)</h3>" + _table(["cell", *keys], body))
     return "".join(out) or '<p class="muted">No environment recorded.</p>'
@@ -233,9 +237,9 @@ def efficiency_section(summary: Summary, calibrations: dict[str, dict[str, Any]]
     header = ["cell", *summary.varying, "GFLOP/step", "steady step ms", "GFLOP/s", "% of peak"]
     body = []
     for r in rows:
-        body.append("<tr>" + _td(r["cell"]) + "".join(_td(str(r.get(k)), r.get(k)) for k in summary.varying)
+        body.append("<tr>" + _td(r["cell"], cls="label") + "".join(_td(str(r.get(k)), r.get(k)) for k in summary.varying)
                     + _td(_fmt(r.get("gflop_per_step"), "{:.2f}"), r.get("gflop_per_step"), "num")
-                    + _td(_fmt(r.get("steady_step_ms"), "{:.1f}"), r.get("steady_step_ms"), "num")
+                    + _td(_fmt(r.get("steady_step_ms"), "t"), r.get("steady_step_ms"), "num")
                     + _td(_fmt(r.get("gflops"), "{:.1f}"), r.get("gflops"), "num")
                     + _td(_fmt(r.get("peak_pct"), "{:.1f}"), r.get("peak_pct"), "num") + "</tr>")
     cal_lines = []
@@ -264,7 +268,7 @@ def time_to_target_section(summary: Summary) -> str:
     for r in ordered(summary.rows):
         text = r.get("time_to_target") or "—"
         epochs = max((len((x.get("metrics") or {}).get("epochs") or []) for x in r.get("_records") or []), default=0)
-        body.append("<tr>" + _td(r["cell"]) + "".join(_td(str(r.get(k)), r.get(k)) for k in summary.varying)
+        body.append("<tr>" + _td(r["cell"], cls="label") + "".join(_td(str(r.get(k)), r.get(k)) for k in summary.varying)
                     + _td(_fmt(r.get("target_accuracy"), "{:g}"), r.get("target_accuracy"), "num")
                     + _td(text, r.get("time_to_target_s"), "num never" if text.startswith("never") else "num")
                     + _td(f"{r.get('target_reached', 0)}/{r['n']}", r.get("target_reached"), "num")
@@ -355,7 +359,7 @@ def params_table(summary: Summary) -> str:
         return '<p class="muted">No parameter counts recorded.</p>'
     body = []
     for r in rows:
-        body.append("<tr>" + _td(row_name(r, summary.varying))
+        body.append("<tr>" + _td(row_name(r, summary.varying), cls="label")
                     + "".join(_td(_fmt(r.get(f"params_{p}"), "{:,.0f}"), r.get(f"params_{p}"), "num")
                               for p in ("embedding", "recurrent", "head", "total"))
                     + _td(r.get("kernel") or "—") + "</tr>")

@@ -239,7 +239,7 @@ def make_plots(summary: Summary) -> list[Plot]:
             ax.invert_yaxis()
             ax.set_xlabel("seconds per epoch (training only); error bars: min–max over repeats")
             ax.grid(True, axis="x", alpha=0.3)
-            ax.legend(fontsize=8, loc="best")
+            fig.legend(fontsize=8, loc="outside lower center", ncols=2)
             fig.suptitle("Epoch time", fontsize=11)
             plots.append(Plot("epoch-times", "Epoch time",
                               "First epoch (warm-up, compilation) and the steady epoch (median of the later "
@@ -258,28 +258,35 @@ def make_plots(summary: Summary) -> list[Plot]:
             ax.invert_yaxis()
             ax.set_xlabel("MB (whole worker process: framework, data and model); error bars: min–max")
             ax.grid(True, axis="x", alpha=0.3)
-            ax.legend(fontsize=8, loc="best")
+            fig.legend(fontsize=8, loc="outside lower center", ncols=2)
             fig.suptitle("Peak memory", fontsize=11)
             plots.append(Plot("memory", "Peak memory",
                               "Peak resident memory of each cell's worker process, and its resident memory right "
                               "after the framework import (the rest is data, model and training).",
                               _svg(fig, "memory")))
-        # parameters
+        # parameters: all of them stacked, and the recurrent layers and head apart (the embedding dwarfs them)
         if any(r.get("params_total") for r in rows):
-            fig = _figure(8.0, _hbar_height(len(rows)))
-            ax = fig.subplots()
-            left = [0.0] * len(rows)
-            for part, color in (("embedding", "#c6dbef"), ("recurrent", "#6baed6"), ("head", "#08519c")):
-                vals = [float(r.get(f"params_{part}") or 0) for r in rows]
-                ax.barh(ypos, vals, left=left, height=0.6, color=color, label=part)
-                left = [a + b for a, b in zip(left, vals)]
-            ax.set_yticks(ypos, names)
-            ax.invert_yaxis()
-            ax.set_xlabel("parameters")
-            ax.grid(True, axis="x", alpha=0.3)
-            ax.legend(fontsize=8, loc="best")
+            fig = _figure(11.0, _hbar_height(len(rows)) + 0.4)
+            ax_all, ax_rec = fig.subplots(1, 2, sharey=True, width_ratios=(3, 2))
+            parts = (("embedding", "#c6dbef"), ("recurrent", "#6baed6"), ("head", "#08519c"))
+            for ax, shown in ((ax_all, parts), (ax_rec, parts[1:])):
+                left = [0.0] * len(rows)
+                for part, color in shown:
+                    vals = [float(r.get(f"params_{part}") or 0) for r in rows]
+                    ax.barh(ypos, vals, left=left, height=0.6, color=color, label=part if ax is ax_all else None)
+                    left = [a + b for a, b in zip(left, vals)]
+                ax.grid(True, axis="x", alpha=0.3)
+                ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
+            ax_all.set_yticks(ypos, names)
+            ax_all.invert_yaxis()
+            ax_all.set_title("all parameters", fontsize=9)
+            ax_rec.set_title("recurrent + head only", fontsize=9)
+            ax_all.set_xlabel("parameters")
+            ax_rec.set_xlabel("parameters")
+            fig.legend(fontsize=8, loc="outside lower center", ncols=3)
             fig.suptitle("Parameters: embedding / recurrent / head", fontsize=11)
             plots.append(Plot("params", "Parameters",
-                              "Trainable parameters per cell, split into embedding, recurrent layers and head.",
+                              "Trainable parameters per cell, split into embedding, recurrent layers and head; "
+                              "the right panel leaves the embedding out so the recurrent layers can be compared.",
                               _svg(fig, "params")))
     return plots

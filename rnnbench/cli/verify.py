@@ -1,0 +1,45 @@
+"""``rnnbench verify``: the PyTorch and Keras models compute the same thing.
+
+Copies weights both ways between PyTorch and Keras (on TensorFlow), and between each
+framework's fused layer and rnnbench's explicit cell, then compares one batch's outputs
+and one training step's gradients. Exit 1 when any check is past its tolerance.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+
+def verify(
+    arch: Optional[list[str]] = typer.Option(  # noqa: UP007 - typer needs Optional here
+        None, "--arch", help="gru (both reset conventions), lstm or rnn; repeat for several (default: all)"
+    ),
+    quick: bool = typer.Option(
+        False, "--quick", help="fused layers only, on the 1-layer and the 2-layer bidirectional cases"
+    ),
+) -> None:
+    """Check weight transfer torch ⇄ Keras and fused ⇄ cell: outputs and gradients."""
+    from rnnbench.backends.base import ensure_available
+    from rnnbench.verify import config_for, render_table, run_verify, summary
+
+    ensure_available("torch")
+    ensure_available("keras-tensorflow")
+    cfg = config_for(arch, quick)
+    rows = run_verify(cfg)
+    from rich.console import Console
+
+    console = Console()
+    console.print(render_table(rows))
+    s = summary(rows)
+    console.print(
+        f"max |Δ out| {s['max_abs_out_diff']:.2e}, max |Δ grad| {s['max_abs_grad_diff']:.2e}, "
+        f"max relative Δ grad {s['max_rel_grad_diff']:.2e}; {s['failed']} of {s['checks']} checks failed"
+    )
+    if s["failed"]:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("verify")(verify)

@@ -1,0 +1,392 @@
+"""The HTML report, opened in a real browser: content, escaping, no network, no console errors.
+
+How the browser check works, and why it can be trusted: headless Chromium is driven over
+the Chrome DevTools Protocol on a pipe (``--remote-debugging-pipe``: fds 3 and 4 carry
+NUL-terminated JSON, so no websocket client and no port are needed). Before the page is
+opened, the Network, Log, Runtime and Page domains are enabled, so the browser itself
+reports every request it is about to send (``Network.requestWillBeSent`` — fired even
+when a request then fails, as it would with no network here), every console message and
+uncaught exception, every browser log entry (CSP violations, failed loads) and any
+JavaScript dialog (an ``alert`` that escaped escaping would open one). The test asserts
+that the only request is the page's own file:// URL, that nothing was logged as an error,
+that no dialog opened, that the sorting script ran (a click reorders the table: it was not
+blocked by the page's hash-based CSP), and reads the rendered DOM for the content.
+
+A static check of the file (no browser needed) backs it up: every URL-bearing attribute
+and CSS ``url()`` in the page points inside the page (``#id``) or is ``data:``.
+
+Browser tests skip cleanly when Chromium is absent.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_report import EVIL, make_run
+
+from rnnbench.report.build import write_reports
+
+CHROMIUM = next((p for p in (os.environ.get("RNNBENCH_CHROMIUM"), shutil.which("chromium"),
+                             shutil.which("chromium-browser"), shutil.which("google-chrome")) if p), None)
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed")
+
+FAKE_SUITE = f'''name = "fake-html"
+description = """Harness check {EVIL} & <b>not bold</b>"""
+[defaults]
+backend = "fake"
+dataset = "sample"
+num_words = 2000
+maxlen = 50
+epochs = 3
+batch_size = 128
+train_size = 512
+test_size = 256
+target_accuracy = 0.55
+timeout = 60
+[matrix]
+arch = ["gru", "lstm", "rnn"]
+[[include]]
+arch = "gru"
+units = 64
+fault = "error"
+'''
+
+
+# --- static check --------------------------------------------------------------------------
+
+URL_ATTRS = {"src", "href", "xlink:href", "action", "formaction", "srcset", "poster", "data", "background",
+             "ping", "manifest", "codebase", "cite", "longdesc", "usemap", "icon"}
+
+
+class _Refs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []
+        self.scripts = 0
+        self.tags: set[str] = set()
+        self._in_style = False
+        self.css = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.scripts += tag == "script"
+        self._in_style = tag == "style"
+        for k, v in attrs:
+            if k in URL_ATTRS and v is not None:
+                self.refs.append((tag, k, v))
+            if k == "style" and v:
+                self.css += v
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.css += data
+
+
+def external_references(page: str) -> list[str]:
+    """Anything in the page that a browser could fetch from outside it."""
+    p = _Refs()
+    p.feed(page)
+    bad = [f"<{t} {k}={v!r}>" for t, k, v in p.refs if not (v.startswith("#") or v.startswith("data:"))]
+    for m in re.finditer(r"url\(\s*['\"]?([^'\")]*)", p.css):
+        if not (m.group(1).startswith("#") or m.group(1).startswith("data:")):
+            bad.append(f"css url({m.group(1)})")
+    if re.search(r"@import", p.css):
+        bad.append("css @import")
+    bad += [f"<{t}>" for t in p.tags & {"link", "iframe", "object", "embed", "img", "video", "audio", "base"}]
+    return bad
+
+
+def test_static_page_is_self_contained_and_escaped(tmp_path: Path) -> None:
+    run = make_run(tmp_path / "runs", ["torch", "keras-tensorflow"], fail="lstm")
+    paths = write_reports([run.path], out_root=tmp_path / "out", formats="html")
+    page = paths[0].read_text()
+    assert paths[0].name == "index.html"
+    assert external_references(page) == []
+    p = _Refs()
+    p.feed(page)
+    assert p.scripts == 1  # ours; the suite's <script> is text
+    assert EVIL not in page and html_escaped(EVIL) in page
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1)
+    assert "default-src 'none'" in csp and "script-src 'sha256-" in csp
+    # every figure inline, its text as (escaped) SVG text
+    assert page.count("<svg") == 6 and "GRU / torch" in page
+
+
+def html_escaped(s: str) -> str:
+    import html
+
+    return html.escape(s, quote=True)
+
+
+# --- the browser -----------------------------------------------------------------------------
+
+class Chromium:
+    """Headless Chromium driven over CDP on a pipe; records network, console, log and dialogs."""
+
+    def __init__(self, exe: str, profile: str) -> None:
+        to_chrome_r, self._w = os.pipe()
+        self._r, from_chrome_w = os.pipe()
+
+        def fds() -> None:  # the child's fd 3 reads our commands, fd 4 carries the replies
+            os.dup2(to_chrome_r, 3)
+            os.dup2(from_chrome_w, 4)
+
+        self.proc = subprocess.Popen(
+            [exe, "--headless", "--disable-gpu", "--no-sandbox", "--remote-debugging-pipe",
+             f"--user-data-dir={profile}", "--no-first-run", "--no-default-browser-check",
+             "--disable-extensions", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--disable-default-apps", "--mute-audio", "--hide-scrollbars", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=fds, pass_fds=(3, 4), start_new_session=True)
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self._buf = b""
+        self._id = 0
+        self.events: list[dict[str, Any]] = []
+
+    def _recv(self, deadline: float) -> dict[str, Any]:
+        import select
+
+        while b"\0" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._r], [], [], left)[0]:
+                raise TimeoutError("no reply from Chromium")
+            chunk = os.read(self._r, 1 << 20)
+            if not chunk:
+                raise EOFError("Chromium closed the pipe")
+            self._buf += chunk
+        msg, self._buf = self._buf.split(b"\0", 1)
+        return json.loads(msg)
+
+    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None,
+             timeout: float = 30.0) -> dict[str, Any]:
+        self._id += 1
+        msg: dict[str, Any] = {"id": self._id, "method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = session
+        os.write(self._w, json.dumps(msg).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._recv(deadline)
+            if reply.get("id") == self._id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def drain(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        try:
+            while True:
+                self.events.append(self._recv(deadline))
+        except TimeoutError:
+            pass
+
+    def open(self, url: str, width: int = 1400, height: int = 3000) -> "Page":
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.send(f"{domain}.enable", session=session)
+        self.send("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=session)
+        self.events.clear()
+        self.send("Page.navigate", {"url": url}, session=session)
+        deadline = time.monotonic() + 30
+        handled = 0
+        while True:  # until the load event; a dialog (alert) blocks loading: note it, dismiss it
+            dialogs = [e for e in self.events if e.get("method") == "Page.javascriptDialogOpening"]
+            for _ in dialogs[handled:]:
+                self.send("Page.handleJavaScriptDialog", {"accept": True}, session=session)
+            handled = len(dialogs)
+            if any(e.get("method") == "Page.loadEventFired" for e in self.events):
+                break
+            self.events.append(self._recv(deadline))
+        self.drain(0.5)  # anything late (a deferred fetch, a timer) still gets recorded
+        return Page(self, session)
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close", timeout=5)
+        except Exception:  # noqa: BLE001 - closing anyway
+            pass
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait()
+        os.close(self._w)
+        os.close(self._r)
+
+
+class Page:
+    def __init__(self, browser: Chromium, session: str) -> None:
+        self.b, self.session = browser, session
+        self.events = list(browser.events)
+
+    def eval(self, expr: str) -> Any:
+        r = self.b.send("Runtime.evaluate", {"expression": expr, "returnByValue": True}, session=self.session)
+        if "exceptionDetails" in r:
+            raise RuntimeError(r["exceptionDetails"])
+        return r["result"].get("value")
+
+    def screenshot(self, path: Path) -> Path:
+        data = self.b.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
+                           session=self.session)["data"]
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+    def requests(self) -> list[str]:
+        return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
+
+    def problems(self) -> list[str]:
+        """Console errors and warnings, exceptions, browser log errors, dialogs."""
+        out = []
+        for e in self.events:
+            m, p = e.get("method"), e.get("params", {})
+            if m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "warning", "assert"):
+                out.append(f"console.{p['type']}: {p.get('args')}")
+            elif m == "Runtime.exceptionThrown":
+                out.append(f"exception: {p.get('exceptionDetails')}")
+            elif m == "Log.entryAdded" and p.get("entry", {}).get("level") in ("error", "warning"):
+                out.append(f"log: {p['entry'].get('text')} {p['entry'].get('url', '')}")
+            elif m == "Page.javascriptDialogOpening":
+                out.append(f"dialog: {p.get('message')}")
+        return out
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    if CHROMIUM is None:
+        pytest.skip("headless Chromium not installed")
+    with tempfile.TemporaryDirectory() as profile:
+        b = Chromium(CHROMIUM, profile)
+        try:
+            b.send("Browser.getVersion", timeout=60)
+        except (TimeoutError, EOFError) as e:
+            b.close()
+            pytest.skip(f"Chromium did not start: {e}")
+        yield b
+        b.close()
+
+
+def _check_clean(page: Page, url: str) -> None:
+    assert page.requests() == [url], page.requests()  # the page itself and nothing else
+    assert page.problems() == []
+
+
+def _keep(shot: Path) -> None:
+    """Copy a screenshot where a person can look at it (RNNBENCH_SCREENSHOTS=dir)."""
+    dest = os.environ.get("RNNBENCH_SCREENSHOTS")
+    if dest:
+        Path(dest).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(dest) / shot.name)
+
+
+@needs_chromium
+def test_real_fake_backend_run_in_browser(tmp_path: Path, browser: Chromium) -> None:
+    try:
+        from rnnbench.data import load_dataset  # noqa: F401
+    except ImportError:
+        pytest.skip("rnnbench.data.load_dataset not available yet")
+    from rnnbench.progress import QuietProgress
+    from rnnbench.runner import execute, start_run
+    from rnnbench.suite import parse_suite
+
+    suite = parse_suite(FAKE_SUITE, str(tmp_path / "fake-html.toml"))
+    run = start_run(suite, root=tmp_path / "runs")
+    execute(suite, run, QuietProgress())
+    statuses = sorted(r["status"] for r in run.records())
+    assert statuses == ["error", "ok", "ok", "ok"], statuses
+    paths = write_reports([run.path], out_root=tmp_path / "out", formats="all", rows="arch", cols="units",
+                          metric="test_acc")
+    html_path = next(p for p in paths if p.name == "index.html")
+    md = next(p for p in paths if p.name == "report.md").read_text()
+    for svg in (p for p in paths if p.suffix == ".svg"):
+        assert svg.parent == html_path.parent and f"]({svg.name})" in md
+    url = html_path.resolve().as_uri()
+    page = browser.open(url)
+    _check_clean(page, url)
+    assert page.eval("document.title").startswith("fake-html — ")
+    text = page.eval("document.body.innerText")
+    assert f"Harness check {EVIL} & <b>not bold</b>" in text  # the description, as text
+    assert page.eval("document.querySelectorAll('script').length") == 1
+    assert page.eval("document.querySelectorAll('b').length") == 0
+    for needle in ("GRU / fake", "LSTM / fake", "SimpleRNN / fake", "Learning curves", "Time to accuracy",
+                   "Epoch time", "Memory", "Efficiency", "Parameters", "Environment", "Failures (1)",
+                   "injected error", "RuntimeError", "test acc by arch × units"):
+        assert needle in text, needle
+    # every figure drew, at a readable size
+    widths = page.eval("Array.from(document.querySelectorAll('figure svg')).map(s => s.getBoundingClientRect().width)")
+    assert len(widths) == 5 and min(widths) > 300  # one backend: no per-architecture curves figure
+    shot = page.screenshot(tmp_path / "fake-run-report.png")
+    _keep(shot)
+
+
+@needs_chromium
+def test_combined_report_in_browser_sorts_and_escapes(tmp_path: Path, browser: Chromium) -> None:
+    a = make_run(tmp_path / "runs", ["torch"], name="pt", fail="rnn")
+    b = make_run(tmp_path / "runs", ["keras-tensorflow"], name="tf")
+    paths = write_reports([a.path, b.path], out_root=tmp_path / "out", formats="html", rows="arch",
+                          cols="backend", metric="steady_step_ms")
+    url = paths[0].resolve().as_uri()
+    page = browser.open(url)
+    _check_clean(page, url)
+    text = page.eval("document.body.innerText")
+    assert f"killed by signal SIGSEGV {EVIL}" in text and f"boom {EVIL}" in text
+    assert "steady step ms by arch × backend" in text and "never ≥ 0.85" in text
+    titles = page.eval("Array.from(document.querySelectorAll('figure')).map(f => f.getAttribute('aria-label'))")
+    assert titles == ["Learning curves by backend", "Learning curves by architecture",
+                      "Accuracy against training time", "Epoch time", "Peak memory", "Parameters"]
+    # SVG text is text: the cell names are in the figures
+    svg_text = page.eval("Array.from(document.querySelectorAll('#fig-epoch-times text')).map(t => t.textContent)")
+    assert "SimpleRNN / keras-tensorflow" in svg_text
+    # the sort script runs (not blocked by the CSP): sort the summary by steady step, then reverse
+    order = """(() => { const t = document.querySelector('table.summary');
+        const i = Array.from(t.tHead.rows[0].cells).findIndex(c => c.textContent === 'steady step ms');
+        t.tHead.rows[0].cells[i].click();
+        return Array.from(t.tBodies[0].rows).map(r => r.cells[0].textContent); })()"""
+    assert page.eval(order) == ["SimpleRNN / torch", "SimpleRNN / keras-tensorflow", "LSTM / torch",
+                                "GRU / torch", "LSTM / keras-tensorflow", "GRU / keras-tensorflow"]
+    assert page.eval(order)[0] == "GRU / keras-tensorflow"
+    assert page.problems() == []
+    shot = page.screenshot(tmp_path / "combined-report.png")
+    _keep(shot)
+
+
+@needs_chromium
+def test_the_browser_check_sees_requests_errors_and_scripts(tmp_path: Path, browser: Chromium) -> None:
+    """Negative controls: the same harness flags a page that fetches, logs an error or runs an alert."""
+    bad = tmp_path / "bad.html"
+    bad.write_text('<!DOCTYPE html><html><head><title>bad</title></head><body>'
+                   '<img src="http://192.0.2.1/x.png"><script>console.error("oops"); alert(1);</script>'
+                   "</body></html>")
+    page = browser.open(bad.resolve().as_uri())
+    assert "http://192.0.2.1/x.png" in page.requests()
+    problems = " | ".join(page.problems())
+    assert "console.error" in problems and "dialog: 1" in problems
+    # an unescaped script in a page carrying the report's CSP is refused, and that is logged
+    from rnnbench.report.htmlpage import SORT_JS
+
+    good = tmp_path / "report.html"
+    run = make_run(tmp_path / "runs", ["torch"])
+    page_html = write_reports([run.path], out_root=tmp_path / "out", formats="html")[0].read_text()
+    injected = page_html.replace("<main>", "<main><script>alert(2)</script>", 1)
+    assert SORT_JS in injected
+    good.write_text(injected)
+    page = browser.open(good.resolve().as_uri())
+    problems = " | ".join(page.problems())
+    assert "Content Security Policy" in problems and "dialog" not in problems
