@@ -60,7 +60,8 @@ def baseline_path(name: str) -> Path:
     if not p.is_file():
         known = [b["name"] for b in list_baselines()]
         raise UserError(f"no baseline named '{name}' in {baselines_dir()}",
-                        hint=f"saved baselines: {', '.join(known)}" if known else "save one: rnnbench baseline save NAME [RUN]")
+                        hint=f"saved baselines: {', '.join(known)}" if known
+                        else "save one: rnnbench baseline save NAME [RUN]")
     return p
 
 
@@ -219,7 +220,8 @@ def cell_summary(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rss = [r["metrics"]["peak_rss_mb"] for r in ok if isinstance(r["metrics"].get("peak_rss_mb"), (int, float))]
         acc = [r["metrics"]["test_acc"] for r in ok if isinstance(r["metrics"].get("test_acc"), (int, float))]
         out.append({
-            "cell": _cell_name(g, varying), "settings": g.identity, "processes": len(g.records), "failed": len(g.failing),
+            "cell": _cell_name(g, varying), "settings": g.identity,
+            "processes": len(g.records), "failed": len(g.failing),
             "step_ms": statistics.median(medians) * 1e3 if medians else None,
             "step_samples": len(pooled),
             "peak_rss_mb": statistics.median(rss) if rss else None,

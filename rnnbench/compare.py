@@ -130,7 +130,7 @@ def min_two_sided_p(n: int, m: int) -> float:
     """The smallest two-sided p-value an exact U test on n and m values can give (no ties)."""
     if n < 1 or m < 1:
         return 1.0
-    return min(1.0, 2.0 / math.comb(n + m, n))
+    return min(1.0, 2 / math.comb(n + m, n))  # int / int: no overflow for huge binomials
 
 
 def can_reach_alpha(n: int, m: int, alpha: float) -> bool:
@@ -632,7 +632,8 @@ def compare_memory(base: list[dict[str, Any]], cand: list[dict[str, Any]], th: d
     return MetricResult("memory", {"worse": MORE_MEMORY, "better": LESS_MEMORY}.get(j.direction, j.direction), j)
 
 
-def compare_accuracy(base: list[dict[str, Any]], cand: list[dict[str, Any]], th: dict[str, float]) -> MetricResult | None:
+def compare_accuracy(base: list[dict[str, Any]], cand: list[dict[str, Any]],
+                     th: dict[str, float]) -> MetricResult | None:
     b, c = _metric_values(base, "test_acc"), _metric_values(cand, "test_acc")
     if not b or not c:
         return None
@@ -721,13 +722,11 @@ def compare(
         elif key in paired_b:
             c = next(c for bb, c in pairs if bb.key == key)
             diff = _settings_diff(b.identity, c.identity)
-            cells.append(CellComparison(b.label, _cell_name(b, varying), key,
-                                        [MetricResult("status", INCOMPARABLE, detail="settings differ: " + ", ".join(diff))],
-                                        len(b.records), len(c.records)))
+            res = MetricResult("status", INCOMPARABLE, detail="settings differ: " + ", ".join(diff))
+            cells.append(CellComparison(b.label, _cell_name(b, varying), key, [res], len(b.records), len(c.records)))
         else:
-            cells.append(CellComparison(b.label, _cell_name(b, varying), key,
-                                        [MetricResult("status", MISSING, detail="in the baseline, not in the candidate")],
-                                        len(b.records), 0))
+            res = MetricResult("status", MISSING, detail="in the baseline, not in the candidate")
+            cells.append(CellComparison(b.label, _cell_name(b, varying), key, [res], len(b.records), 0))
     for key, c in gc.items():
         if key not in gb and key not in paired_c:
             cells.append(CellComparison(c.label, _cell_name(c, varying), key,
@@ -839,6 +838,7 @@ def rows(cmp: Comparison) -> list[dict[str, str]]:
     return out
 
 
+_RIGHT = ("baseline", "candidate", "change", "p")
 COLUMNS = (("cell", "cell"), ("metric", "metric"), ("baseline", "baseline"), ("candidate", "candidate"),
            ("change", "change"), ("ci", "CI"), ("p", "p"), ("n", "n"), ("verdict", "verdict"), ("note", "note"))
 
@@ -872,7 +872,7 @@ def render_rich(cmp: Comparison) -> Any:
               caption=f"thresholds: time ×{th['time']:g}, memory ×{th['memory']:g}, accuracy −{th['accuracy_drop']:g}, "
                       f"alpha {th['alpha']:g}, max CV {th['max_cv']:g}. {_CHANGE_NOTE}")
     for key, title in COLUMNS:
-        t.add_column(title, justify="right" if key in ("baseline", "candidate", "change", "p") else "left",
+        t.add_column(title, justify="right" if key in _RIGHT else "left",
                      overflow="fold")
     for row in rows(cmp):
         t.add_row(*[Text(row[k], style=style.get(row["verdict"], "")) if k == "verdict" else row[k]
@@ -894,7 +894,7 @@ def _md_escape(s: str) -> str:
 
 def _md_table(rs: list[dict[str, str]]) -> list[str]:
     lines = ["| " + " | ".join(t for _, t in COLUMNS) + " |",
-             "|" + "|".join("---:" if k in ("baseline", "candidate", "change", "p") else "---" for k, _ in COLUMNS) + "|"]
+             "|" + "|".join("---:" if k in _RIGHT else "---" for k, _ in COLUMNS) + "|"]
     for r in rs:
         cells = []
         for k, _ in COLUMNS:

@@ -70,7 +70,9 @@ def _spread(values: list[float], digits: int) -> str | None:
 
 def benchmark_entries(snapshot: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(smaller-is-better, bigger-is-better) entries in github-action-benchmark's custom format."""
-    where = f"run {snapshot.run_id or snapshot.ref}" + (f", commit {snapshot.git_commit[:12]}" if snapshot.git_commit else "")
+    where = f"run {snapshot.run_id or snapshot.ref}"
+    if snapshot.git_commit:
+        where += f", commit {snapshot.git_commit[:12]}"
     smaller: list[dict[str, Any]] = []
     bigger: list[dict[str, Any]] = []
 
@@ -192,5 +194,6 @@ def export(snapshot: Any, smaller: str | Path | None, bigger: str | Path | None,
         done.append(f"wrote {write_json(bigger, b)} ({len(b)} bigger-is-better entries)")
     if history:
         p, n = append_history(snapshot, history)
-        done.append(f"appended {n} rows to {p}" if n else f"{p}: run {snapshot.run_id or snapshot.ref} already recorded")
+        run = snapshot.run_id or snapshot.ref
+        done.append(f"appended {n} rows to {p}" if n else f"{p}: run {run} already recorded")
     return done

@@ -431,6 +431,8 @@ def test_u_distribution_and_critical_values() -> None:
     assert sum(_u_null_counts(7, 9)) == math.comb(16, 7)
     assert _u_null_counts(2, 2) == [1, 1, 2, 1, 1]
     # published two-sided alpha = 0.05 critical values of U
-    assert [_u_lower_critical(n, m, 0.05) for n, m in ((5, 5), (6, 9), (8, 8), (10, 10), (20, 20))] == [2, 10, 13, 23, 127]
+    sizes = ((5, 5), (6, 9), (8, 8), (10, 10), (20, 20))
+    assert [_u_lower_critical(n, m, 0.05) for n, m in sizes] == [2, 10, 13, 23, 127]
     assert _u_lower_critical(3, 3, 0.05) == -1
-    assert can_reach_alpha(4, 4, 0.05) and can_reach_alpha(3, 5, 0.05) and not can_reach_alpha(3, 4, 0.05) and not can_reach_alpha(1, 1, 0.05)
+    assert can_reach_alpha(4, 4, 0.05) and can_reach_alpha(3, 5, 0.05)
+    assert not can_reach_alpha(3, 4, 0.05) and not can_reach_alpha(1, 1, 0.05)

@@ -390,3 +390,22 @@ def test_the_browser_check_sees_requests_errors_and_scripts(tmp_path: Path, brow
     page = browser.open(good.resolve().as_uri())
     problems = " | ".join(page.problems())
     assert "Content Security Policy" in problems and "dialog" not in problems
+
+
+def test_labels_in_figures_are_escaped_text(tmp_path: Path) -> None:
+    """A record whose label carries markup (an edited results file) still draws as text."""
+    from rnnbench.results import append_record
+
+    run = make_run(tmp_path / "runs", ["torch"])
+    recs = run.records()
+    run.results.unlink()
+    for r in recs:
+        r["label"] = r["label"].replace("GRU", f"GRU {EVIL} $x_1$")
+        append_record(run.results, r)
+    paths = write_reports([run.path], out_root=tmp_path / "out", formats="html,md")
+    page = next(p for p in paths if p.name == "index.html").read_text()
+    p = _Refs()
+    p.feed(page)
+    assert p.scripts == 1 and external_references(page) == []
+    svg = (paths[0].parent / "epoch-times.svg").read_text()
+    assert "<script" not in svg and "GRU &lt;script&gt;alert(1)&lt;/script&gt; $x_1$ / torch" in svg

@@ -244,3 +244,27 @@ def test_summarize_keeps_the_old_call(tmp_path: Path) -> None:
     run = make_run(tmp_path / "runs", ["torch"])
     s = summarize(run.records())
     assert s.rows and s.runs == [run.run_id]
+
+
+def test_suite_report_table_gives_defaults(tmp_path: Path) -> None:
+    suite = parse_suite(suite_text(["torch"], "r") + '[report]\nrows = "arch"\nmetric = "test_acc"\n'
+                        'formats = "csv"\ntarget = 0.6\n', "r.toml")
+    run = start_run(suite, root=tmp_path / "runs")
+    for cell in suite.cells:
+        s = cell.settings
+        append_record(run.results, {"schema": 1, "run_id": run.run_id, **cell.to_json(), "status": "ok",
+                                    "metrics": fake_metrics(s.backend, s.arch, cell.repeat, s.model_dump()),
+                                    "env": {}, "wall_s": 1.0})
+    from rich.console import Console
+
+    buf = io.StringIO()
+    paths = write_reports([run.path], out_root=tmp_path / "out", console=Console(file=buf, width=200))
+    assert sorted(p.name for p in paths) == ["pivot-test_acc.csv", "results.csv"]
+    assert "test acc by arch" in buf.getvalue()
+    with open(paths[0], newline="") as f:
+        assert all(r["time_to_target"] != "never ≥ 0.6" for r in csv.DictReader(f))
+    # an option given on the command line wins
+    paths = write_reports([run.path], out_root=tmp_path / "out", console=Console(file=io.StringIO()),
+                          formats="md", target=0.99)
+    assert [p.name for p in paths if p.suffix != ".svg"] == ["report.md"]
+    assert "never ≥ 0.99" in paths[0].read_text()

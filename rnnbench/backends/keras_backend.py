@@ -19,6 +19,8 @@ Which kernel runs (checked against Keras 3.15 ``keras/src/layers/rnn/{gru,lstm}.
 from __future__ import annotations
 
 import os
+import random
+import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import keras
@@ -160,6 +162,33 @@ def build_model(s: "CellSettings", vocab_size: int) -> keras.Model:
     return model
 
 
+def seed_keras(seed: int, backend: str) -> None:
+    """``keras.utils.set_random_seed``, without importing TensorFlow into a JAX/torch process.
+
+    Keras's function also calls ``tf.random.set_seed`` whenever TensorFlow is *installed*,
+    which imports it (~3-7 s, a few hundred MB of RSS and TensorFlow's thread pools) into a
+    keras-jax or keras-torch cell. Off TensorFlow we do what it does minus that line.
+    """
+    if backend == "tensorflow" or "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(seed)
+        return
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.random import seed_generator
+        from keras.src.utils import rng_utils
+    except ImportError:  # Keras moved its internals: accept the import
+        keras.utils.set_random_seed(seed)
+        return
+    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)
+    if backend == "torch":
+        import torch
+
+        torch.manual_seed(seed)
+
+
 class _StepCallback(keras.callbacks.Callback):
     """Waits for each training step (float of its loss) and ticks the harness's clock."""
 
@@ -206,7 +235,7 @@ class KerasBackend:
                 self.thread_note = "TensorFlow was already initialized: thread count from the environment"
         else:
             self.thread_note = "XLA's CPU thread pool is not configured by rnnbench (XLA_FLAGS)"
-        keras.utils.set_random_seed(settings.seed)
+        seed_keras(settings.seed, got)
         self.model: keras.Model | None = None
 
     # -- contract ------------------------------------------------------------------------

@@ -81,7 +81,8 @@ def show(
     info = Table(show_header=False, title=f"baseline {data['name']}")
     for k, v in (("file", data.get("_path")), ("saved", data.get("saved")), ("run", data.get("run_id")),
                  ("suite", f"{suite.get('name')} (cells {suite.get('fingerprint')})"),
-                 ("regression", ", ".join(f"{k}={v}" for k, v in (suite.get("regression") or {}).items()) or "defaults"),
+                 ("regression", ", ".join(f"{k}={v}" for k, v in (suite.get("regression") or {}).items())
+                  or "defaults"),
                  ("machine", f"{m.get('cpu_model')}, {m.get('cpu_count')} cores, Python {m.get('python')}"),
                  ("fingerprint", data.get("fingerprint")), ("frameworks", versions),
                  ("git commit", m.get("git_commit"))):

@@ -18,7 +18,7 @@ def compare(
     ),
     candidate: str = typer.Argument("latest", help="candidate, in the same forms (default: the latest run)"),
     time: Optional[float] = typer.Option(
-        None, "--time", help="step-time ratio that counts as slower (default: the suite's [regression] time, else 1.05)"
+        None, "--time", help="step-time ratio that counts as slower (default: the suite's regression.time, else 1.05)"
     ),
     memory: Optional[float] = typer.Option(
         None, "--memory", help="peak-RSS ratio that counts as more memory (default 1.10)"
@@ -26,12 +26,15 @@ def compare(
     accuracy_drop: Optional[float] = typer.Option(
         None, "--accuracy-drop", help="absolute test-accuracy drop that counts (default 0.01)"
     ),
-    alpha: Optional[float] = typer.Option(None, "--alpha", help="significance level of the Mann–Whitney test (default 0.05)"),
+    alpha: Optional[float] = typer.Option(
+        None, "--alpha", help="significance level of the Mann–Whitney test (default 0.05)"
+    ),
     max_cv: Optional[float] = typer.Option(
         None, "--max-cv", help="robust coefficient of variation above which a metric is 'unstable' (default 0.10)"
     ),
     markdown: Optional[List[str]] = typer.Option(
-        None, "--markdown", help="write a Markdown report to FILE ('-' = stdout; appends to $GITHUB_STEP_SUMMARY); repeatable"
+        None, "--markdown",
+        help="write a Markdown report to FILE ('-' = stdout; appends to $GITHUB_STEP_SUMMARY); repeatable",
     ),
     json_out: Optional[str] = typer.Option(None, "--json", help="write the comparison as JSON to FILE ('-' = stdout)"),
     allow_different_suites: bool = typer.Option(

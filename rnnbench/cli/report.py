@@ -36,7 +36,7 @@ def report(
 
     Writes reports/<run-id>/ (reports/combined-<ids>/ for several runs): report.md with its
     figures as SVG files, results.csv, and index.html, one self-contained page (figures
-    inline, no network access). Options not given fall back to the suite's [report] table
+    inline, no network access). Options not given fall back to the suite's report table
     (formats, rows, cols, metric, target). Example: rnnbench report RUN_A RUN_B --rows arch
     --cols backend --metric steady_step_ms,time_to_target_s --target 0.8
     """

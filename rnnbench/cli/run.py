@@ -52,30 +52,11 @@ def run(
     if not quiet:
         out(f"run {summary.run_id}: {summary.ran} cells run, {summary.skipped} skipped, "
             f"{summary.failed} failed → {summary.path}")
-    if report and not quiet:
+    if report:
+        from rich.console import Console
+
         from rnnbench.report.build import write_reports
 
-        for p in write_reports([run_dir.path]):
-            out(f"wrote {p}")
-    elif report:
-        from rnnbench.report.build import write_reports
-
-        write_reports([run_dir.path])
-
-
-def _print_cells(spec) -> None:  # noqa: ANN001
-    from rich.console import Console
-    from rich.table import Table
-
-    t = Table(title=f"{spec.name}: {len(spec.cells)} cells", caption=spec.description or None)
-    t.add_column("#", justify="right")
-    t.add_column("cell")
-    t.add_column("repeat", justify="right")
-    cols = [k for k in spec.varying if k not in ("arch", "backend")]
-    for c in cols:
-        t.add_column(c)
-    t.add_column("key")
-    for i, cell in enumerate(spec.cells, 1):
-        d = cell.settings.model_dump()
-        t.add_row(str(i), cell.label, str(cell.repeat), *[str(d[c]) for c in cols], cell.key)
-    Console().print(t)
+        for p in write_reports([run_dir.path], console=Console(quiet=quiet)):
+            if not quiet:
+                out(f"wrote {p}")

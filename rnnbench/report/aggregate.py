@@ -320,9 +320,12 @@ class Pivot:
     def text(self, cell: dict[str, Any] | None) -> str:
         if not cell or not cell["n"]:
             return "—"
-        if self.metric == "time_to_target_s" and cell["value"] is None:
-            t = cell.get("target")
-            return f"never ≥ {t:g}" if t is not None else "never"
+        if self.metric == "time_to_target_s":
+            if cell["value"] is None:
+                t = cell.get("target")
+                return f"never ≥ {t:g}" if t is not None else "never"
+            text = format_value(cell["value"], "t")
+            return text + (f" ({cell['reached']}/{cell['n']} reached)" if cell["reached"] < cell["n"] else "")
         return format_value(cell["value"], METRICS[self.metric].fmt)
 
     def table(self) -> tuple[list[str], list[list[str]]]:
@@ -420,7 +423,7 @@ def pivot(records: list[dict[str, Any]], rows: list[str], cols: list[str], metri
             if len({json.dumps((r.get("settings") or {}).get(k), sort_keys=True) for r in ok}) > 1:
                 pooled.add(k)
         targets = {ctx.target_for(r) for r in ok}
-        values[key] = {"value": statistics.median(xs) if xs else None, "n": len(ok),
+        values[key] = {"value": statistics.median(xs) if xs else None, "n": len(ok), "reached": len(xs),
                        "target": targets.pop() if len(targets) == 1 else None}
     notes = []
     if pooled:

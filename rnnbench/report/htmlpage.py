@@ -310,7 +310,9 @@ def render_html(
         got = [_figure(by_name[n]) for n in names if n in by_name]
         if got:
             return "".join(got)
-        return f'<p class="note">{esc(plots_note)}</p>' if plots_note else ""
+        if plots_note:
+            return f'<p class="note">{esc(plots_note)}</p>'
+        return '<p class="muted">No successful cell to plot.</p>' if n_ok == 0 else ""
 
     sections = [
         ("summary", "Summary",

@@ -1,0 +1,112 @@
+"""Weight transfer torch ⇄ Keras and fused ⇄ cell: every case passes, a wrong mapping fails,
+and the command prints the table and sets the exit code."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+
+import numpy as np
+import pytest
+
+if "keras" not in sys.modules:
+    os.environ["KERAS_BACKEND"] = "tensorflow"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+pytest.importorskip("torch")
+pytest.importorskip("keras")
+pytest.importorskip("tensorflow")
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+from rnnbench import verify as V  # noqa: E402
+
+
+def test_every_case_passes_both_directions_and_fused_vs_cell() -> None:
+    rows = V.run_verify(V.VerifyConfig())
+    # 4 variants × 2 × 2 shapes; cross pairs fused/cell × 2 directions + fused↔cell per framework
+    # (no fused reset-before GRU in PyTorch: one row fewer for those 4 cases)
+    assert len(rows) == 16 * 6 - 4
+    failed = [r for r in rows if not r.passed]
+    assert not failed, failed
+    checks = {r.check for r in rows}
+    assert checks == {"torch→keras", "keras→torch", "fused↔cell (torch)", "fused↔cell (keras)"}
+    assert {r.case for r in rows} >= {"gru x1", "gru-before bi x2", "lstm bi x1", "rnn x2"}
+    s = V.summary(rows)
+    print(f"verify: max |Δ out| {s['max_abs_out_diff']:.2e}, max |Δ grad| {s['max_abs_grad_diff']:.2e}, "
+          f"max rel {s['max_rel_grad_diff']:.2e}")
+    assert s["max_abs_out_diff"] <= V.OUT_TOL
+
+
+def test_a_wrong_gate_order_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(V._TORCH_TO_KERAS_GATES, "gru", (0, 1, 2))  # forget that r and z swap
+    cfg = V.VerifyConfig(cross_impls=("fused",), fused_vs_cell=False)
+    rows = V.verify_case("gru", False, 1, cfg)
+    assert rows and not any(r.passed for r in rows)
+    assert max(r.max_abs_out_diff for r in rows) > 1e-3
+
+
+def test_mapping_round_trips() -> None:
+    rng = np.random.RandomState(0)
+    h, i = 3, 2
+    for arch, g in (("gru", 3), ("lstm", 4), ("rnn", 1)):
+        w_ih, w_hh = rng.randn(g * h, i), rng.randn(g * h, h)
+        b_ih, b_hh = rng.randn(g * h), rng.randn(g * h)
+        k, rk, b = V.torch_to_keras_cell(w_ih, w_hh, b_ih, b_hh, arch, reset_after=True)
+        assert k.shape == (i, g * h) and rk.shape == (h, g * h)
+        back = V.keras_to_torch_cell(k, rk, b, arch)
+        assert np.allclose(back[0], w_ih) and np.allclose(back[1], w_hh)
+        if arch == "gru":  # (2, 3h) bias: both vectors survive
+            assert b.shape == (2, 3 * h) and np.allclose(back[2], b_ih) and np.allclose(back[3], b_hh)
+            # Keras z block = PyTorch's second (z) block
+            assert np.allclose(k[:, :h], w_ih[h:2 * h].T)
+        else:  # one bias: the sum goes to b_ih, b_hh is zero
+            assert np.allclose(back[2], b_ih + b_hh) and not back[3].any()
+            assert np.allclose(V.keras_to_torch_cell(k, rk, b, arch, for_grad=True)[3], b)  # grads: both
+
+
+def test_table_renders() -> None:
+    rows = [V.VerifyRow("gru x1", "torch→keras", "fused/fused", 3e-8, 6e-8, 3e-7, True, "head.bias"),
+            V.VerifyRow("gru x1", "keras→torch", "fused/fused", 2e-3, 6e-8, 3e-7, False, "head.bias")]
+    buf = io.StringIO()
+    Console(file=buf, width=160, color_system=None).print(V.render_table(rows))
+    text = buf.getvalue()
+    assert "torch→keras" in text and "3.0e-08" in text and "✗" in text and "1 failed" in text
+
+
+def _app() -> typer.Typer:
+    from rnnbench.cli.verify import register
+
+    app = typer.Typer()
+
+    @app.callback()
+    def main() -> None:  # a group, so "verify" is a subcommand as in rnnbench's CLI
+        pass
+
+    register(app)
+    return app
+
+
+def test_cli_quick_prints_and_exits_0() -> None:
+    res = CliRunner().invoke(_app(), ["verify", "--quick", "--arch", "rnn"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())  # the console wraps at 80 columns here
+    assert "torch→keras" in text and "0 of 8 checks failed" in text  # 2 cases × 4 checks
+
+
+def test_cli_exits_1_on_a_failed_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = V.VerifyRow("lstm x1", "torch→keras", "fused/fused", 1.0, 1.0, 1.0, False, "head.bias")
+    monkeypatch.setattr(V, "run_verify", lambda cfg: [bad])
+    res = CliRunner().invoke(_app(), ["verify", "--arch", "lstm"])
+    assert res.exit_code == 1 and "1 of 1 checks failed" in " ".join(res.output.split())
+
+
+def test_unknown_arch_is_a_user_error() -> None:
+    from rnnbench.errors import UserError
+
+    with pytest.raises(UserError):
+        V.config_for(["tcn"])
+    assert V.config_for(["gru"]).variants == ("gru", "gru-before")
