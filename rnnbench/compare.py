@@ -221,7 +221,7 @@ def mann_whitney_p(cand: Sequence[float], base: Sequence[float]) -> float:
     try:
         from scipy.stats import mannwhitneyu
     except ImportError:  # pragma: no cover - scipy is in the test environment
-        raise UserError("rnnbench compare needs scipy", hint="pip install 'rnnbench[stats]'") from None
+        raise UserError("rnnbench compare needs scipy", hint="pip install scipy") from None
     if len(set(cand) | set(base)) == 1:
         return 1.0
     p = float(mannwhitneyu(cand, base, alternative="two-sided", method="auto").pvalue)

@@ -65,7 +65,8 @@ def start_run(suite: Suite, root: Path | None = None, run_id: str | None = None)
         "run_id": run.run_id,
         "suite": {"name": suite.name, "description": suite.description, "path": suite.path,
                   "fingerprint": suite.fingerprint, "varying": list(suite.varying),
-                  "regression": suite.regression, "report": suite.report},
+                  "regression": suite.regression, "report": suite.report,
+                  "overrides": suite.overrides, "only": suite.only},
         "cells": [c.to_json() for c in suite.cells],
         "machine": env,
         "fingerprint": fingerprint(env),
@@ -84,7 +85,8 @@ def reopen_run(ref: str, suite: Suite | None) -> tuple[RunDir, Suite]:
     stored_src = run.path / "suite.toml"
     if not meta or not stored_src.exists():
         raise UserError(f"{run.path}: not a resumable run (no run.json or suite.toml)")
-    stored = parse_suite(stored_src.read_text(encoding="utf-8"), meta["suite"].get("path", str(stored_src)))
+    stored = parse_suite(stored_src.read_text(encoding="utf-8"), meta["suite"].get("path", str(stored_src)),
+                         meta["suite"].get("overrides"), meta["suite"].get("only"))
     if stored.fingerprint != meta["suite"]["fingerprint"]:
         raise UserError(f"{run.path}: stored suite does not match its run.json (was it edited?)")
     if suite is not None and suite.fingerprint != stored.fingerprint:

@@ -170,6 +170,8 @@ class Suite:
     regression: dict[str, float] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
     source_text: str = ""
+    overrides: dict[str, Any] = field(default_factory=dict)
+    only: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:
@@ -223,18 +225,51 @@ def _table(path: str, data: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def parse_suite(text: str, path: str = "<suite>") -> Suite:
-    """Validate a suite's TOML text and expand it into cells. Raises :class:`UserError`."""
+def parse_cli_value(raw: str) -> Any:
+    """``--set``/``--only`` values: TOML literals (``64``, ``true``, ``[1, 2]``), else a bare string."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def parse_assignments(items: list[str] | None, flag: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"{flag} {item!r}: expected KEY=VALUE, e.g. {flag} epochs=1")
+        out[key.strip()] = parse_cli_value(raw.strip())
+    return out
+
+
+def parse_suite(
+    text: str,
+    path: str = "<suite>",
+    overrides: dict[str, Any] | None = None,
+    only: dict[str, Any] | None = None,
+) -> Suite:
+    """Validate a suite's TOML text and expand it into cells. Raises :class:`UserError`.
+
+    ``overrides`` (``run --set``) replace a setting for every cell (a matrix axis of that
+    name collapses to the one value); ``only`` (``run --only``) keeps the cells whose
+    setting equals the value (or one of a list of values).
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"{path}: invalid TOML: {e}") from None
+    if overrides:
+        data["defaults"] = {**data.get("defaults", {}), **overrides}
+        data["matrix"] = {k: v for k, v in data.get("matrix", {}).items() if k not in overrides}
     for key in data:
         if key not in SUITE_KEYS:
             hint = ""
             if key in SETTING_NAMES:
                 hint = f"; '{key}' is a cell setting: put it under [defaults] or [matrix]"
             raise _fail(path, key, f"unknown key{hint or _suggest(key, SUITE_KEYS)}")
+    for k, v in (overrides or {}).items():
+        _check_setting(path, f"--set {k}", k, v)
 
     name = data.get("name", Path(path).stem)
     if not isinstance(name, str) or not name.strip():
@@ -293,6 +328,11 @@ def parse_suite(text: str, path: str = "<suite>") -> Suite:
             continue
         combos.append(combo)
     combos.extend(includes)
+    for k, v in (only or {}).items():
+        if k not in CellSettings.model_fields:
+            raise UserError(f"--only {k}: unknown setting '{k}'{_suggest(k, SETTING_NAMES)}")
+        wanted = v if isinstance(v, list) else [v]
+        combos = [c for c in combos if {**defaults, **c}.get(k, CellSettings.model_fields[k].default) in wanted]
     if not combos:
         raise UserError(f"{path}: the matrix minus its excludes leaves no cells")
 
@@ -327,6 +367,8 @@ def parse_suite(text: str, path: str = "<suite>") -> Suite:
         regression={k: float(v) for k, v in regression.items()},
         report=dict(report),
         source_text=text,
+        overrides=dict(overrides or {}),
+        only=dict(only or {}),
     )
 
 
@@ -339,14 +381,15 @@ def _matches(combo: dict[str, Any], exclude: dict[str, Any], defaults: dict[str,
     return True
 
 
-def load_suite(path: str | Path) -> Suite:
+def load_suite(path: str | Path, overrides: dict[str, Any] | None = None,
+               only: dict[str, Any] | None = None) -> Suite:
     """Read and validate a suite file. A bare name (``quick``) is looked up in ``suites/``."""
     p = resolve_suite_path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise UserError(f"{p}: cannot read suite: {e.strerror}") from None
-    return parse_suite(text, str(p))
+    return parse_suite(text, str(p), overrides, only)
 
 
 def resolve_suite_path(path: str | Path) -> Path:

@@ -71,3 +71,16 @@ def test_ready_suites_parse() -> None:
 def test_missing_suite_file() -> None:
     with pytest.raises(UserError, match="no such suite file"):
         load_suite("does-not-exist.toml")
+
+
+def test_set_and_only_override_and_filter() -> None:
+    text = BASE + "[[exclude]]\narch = \"lstm\"\nbackend = \"fake\"\n"
+    s = parse_suite(text, "t.toml", overrides={"backend": "torch", "epochs": 2}, only={"arch": "gru"})
+    assert [c.label for c in s.cells] == ["GRU / torch"]
+    assert s.cells[0].settings.epochs == 2
+    with pytest.raises(UserError, match=r"t.toml: --set epoch: unknown setting 'epoch'; did you mean 'epochs'\?"):
+        parse_suite(text, "t.toml", overrides={"epoch": 1})
+    with pytest.raises(UserError, match="--set units: expected a valid integer"):
+        parse_suite(text, "t.toml", overrides={"units": "many"})
+    with pytest.raises(UserError, match="leaves no cells"):
+        parse_suite(text, "t.toml", only={"arch": "rnn"})

@@ -326,7 +326,8 @@ class KerasBackend:
             info.update({
                 "jax": jax.__version__,
                 "jax_platform": jax.default_backend(),
-                "threads": self.threads,
+                "threads": None,  # not enforced: XLA sizes its own CPU pool
+                "threads_requested": self.threads,
                 "XLA_FLAGS": os.environ.get("XLA_FLAGS"),
                 "flush_denormal": "XLA's CPU code flushes denormals (always on)",
                 "jit_compile": True,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -20,15 +20,22 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress output"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="runs directory (default reports/runs)"),
     report: bool = typer.Option(True, "--report/--no-report", help="write the report when the run ends"),
+    set_: Optional[List[str]] = typer.Option(
+        None, "--set", help="override a setting for every cell: KEY=VALUE (repeatable), e.g. --set epochs=1"
+    ),
+    only: Optional[List[str]] = typer.Option(
+        None, "--only", help="run only cells whose setting matches: KEY=VALUE or KEY=[V1, V2] (repeatable)"
+    ),
 ) -> None:
     """Run a suite: every cell trains in its own process; results go to reports/runs/<run-id>/."""
     from rnnbench.errors import UserError
     from rnnbench.runner import execute, reopen_run, start_run
-    from rnnbench.suite import load_suite
+    from rnnbench.suite import load_suite, parse_assignments
 
     if suite is None and resume is None:
         raise UserError("give a suite to run, or --resume RUN", hint="ready suites: rnnbench list")
-    spec = load_suite(suite) if suite is not None else None
+    overrides, filters = parse_assignments(set_, "--set"), parse_assignments(only, "--only")
+    spec = load_suite(suite, overrides, filters) if suite is not None else None
 
     if dry_run:
         assert spec is not None, "--dry-run needs a suite"
@@ -60,3 +67,21 @@ def run(
         for p in write_reports([run_dir.path], console=Console(quiet=quiet)):
             if not quiet:
                 out(f"wrote {p}")
+
+
+def _print_cells(spec) -> None:  # noqa: ANN001 - a Suite; imported lazily
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"{spec.name}: {len(spec.cells)} cells", caption=spec.description.strip() or None)
+    t.add_column("#", justify="right")
+    t.add_column("cell")
+    t.add_column("repeat", justify="right")
+    cols = [k for k in spec.varying if k not in ("arch", "backend")]
+    for c in cols:
+        t.add_column(c)
+    t.add_column("key")
+    for i, cell in enumerate(spec.cells, 1):
+        d = cell.settings.model_dump()
+        t.add_row(str(i), cell.label, str(cell.repeat), *[str(d[c]) for c in cols], cell.key)
+    Console().print(t)

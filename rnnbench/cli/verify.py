@@ -17,7 +17,8 @@ def verify(
         None, "--arch", help="gru (both reset conventions), lstm or rnn; repeat for several (default: all)"
     ),
     quick: bool = typer.Option(
-        False, "--quick", help="fused layers only, on the 1-layer and the 2-layer bidirectional cases"
+        False, "--quick", help="cross-framework pairs of fused layers only (fused↔cell kept), "
+        "on the 1-layer and the 2-layer bidirectional cases"
     ),
 ) -> None:
     """Check weight transfer torch ⇄ Keras and fused ⇄ cell: outputs and gradients."""
