@@ -66,7 +66,7 @@ def start_run(suite: Suite, root: Path | None = None, run_id: str | None = None)
         "suite": {"name": suite.name, "description": suite.description, "path": suite.path,
                   "fingerprint": suite.fingerprint, "varying": list(suite.varying),
                   "regression": suite.regression, "report": suite.report,
-                  "overrides": suite.overrides, "only": suite.only},
+                  "overrides": suite.overrides, "only": suite.only, "repeat": suite.repeat},
         "cells": [c.to_json() for c in suite.cells],
         "machine": env,
         "fingerprint": fingerprint(env),
@@ -86,7 +86,8 @@ def reopen_run(ref: str, suite: Suite | None) -> tuple[RunDir, Suite]:
     if not meta or not stored_src.exists():
         raise UserError(f"{run.path}: not a resumable run (no run.json or suite.toml)")
     stored = parse_suite(stored_src.read_text(encoding="utf-8"), meta["suite"].get("path", str(stored_src)),
-                         meta["suite"].get("overrides"), meta["suite"].get("only"))
+                         meta["suite"].get("overrides"), meta["suite"].get("only"),
+                         meta["suite"].get("repeat"))
     if stored.fingerprint != meta["suite"]["fingerprint"]:
         raise UserError(f"{run.path}: stored suite does not match its run.json (was it edited?)")
     if suite is not None and suite.fingerprint != stored.fingerprint:

@@ -172,6 +172,7 @@ class Suite:
     source_text: str = ""
     overrides: dict[str, Any] = field(default_factory=dict)
     only: dict[str, Any] = field(default_factory=dict)
+    repeat: int = 1
 
     @property
     def fingerprint(self) -> str:
@@ -248,12 +249,14 @@ def parse_suite(
     path: str = "<suite>",
     overrides: dict[str, Any] | None = None,
     only: dict[str, Any] | None = None,
+    repeat: int | None = None,
 ) -> Suite:
     """Validate a suite's TOML text and expand it into cells. Raises :class:`UserError`.
 
     ``overrides`` (``run --set``) replace a setting for every cell (a matrix axis of that
     name collapses to the one value); ``only`` (``run --only``) keeps the cells whose
-    setting equals the value (or one of a list of values).
+    setting equals the value (or one of a list of values); ``repeat`` (``run --repeat``)
+    replaces the suite's repeat count.
     """
     try:
         data = tomllib.loads(text)
@@ -262,6 +265,8 @@ def parse_suite(
     if overrides:
         data["defaults"] = {**data.get("defaults", {}), **overrides}
         data["matrix"] = {k: v for k, v in data.get("matrix", {}).items() if k not in overrides}
+    if repeat is not None:
+        data["repeat"] = repeat
     for key in data:
         if key not in SUITE_KEYS:
             hint = ""
@@ -369,6 +374,7 @@ def parse_suite(
         source_text=text,
         overrides=dict(overrides or {}),
         only=dict(only or {}),
+        repeat=repeat,
     )
 
 
@@ -382,14 +388,14 @@ def _matches(combo: dict[str, Any], exclude: dict[str, Any], defaults: dict[str,
 
 
 def load_suite(path: str | Path, overrides: dict[str, Any] | None = None,
-               only: dict[str, Any] | None = None) -> Suite:
+               only: dict[str, Any] | None = None, repeat: int | None = None) -> Suite:
     """Read and validate a suite file. A bare name (``quick``) is looked up in ``suites/``."""
     p = resolve_suite_path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise UserError(f"{p}: cannot read suite: {e.strerror}") from None
-    return parse_suite(text, str(p), overrides, only)
+    return parse_suite(text, str(p), overrides, only, repeat)
 
 
 def resolve_suite_path(path: str | Path) -> Path:

@@ -40,7 +40,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
@@ -78,6 +78,10 @@ class VerifyRow:
     worst: str = ""  # the parameter with the largest gradient difference
     seconds: float = 0.0
 
+    @property
+    def direction(self) -> str:
+        return self.check
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -91,11 +95,9 @@ class VerifyConfig:
     batch: int = 4
     seed: int = 0
     variants: tuple[str, ...] = ("gru", "gru-before", "lstm", "rnn")
-    bidirectional: tuple[bool, ...] = (False, True)
-    layers: tuple[int, ...] = (1, 2)
+    shapes: tuple[tuple[bool, int], ...] = ((False, 1), (False, 2), (True, 1), (True, 2))  # (bidirectional, layers)
     cross_impls: tuple[str, ...] = ("fused", "cell")
     fused_vs_cell: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # -- the weight mapping (numpy) ---------------------------------------------------------------
@@ -417,9 +419,8 @@ def verify_case(variant: str, bidirectional: bool, layers: int, cfg: VerifyConfi
 
 def iter_cases(cfg: VerifyConfig) -> Iterable[tuple[str, bool, int]]:
     for variant in cfg.variants:
-        for bidirectional in cfg.bidirectional:
-            for layers in cfg.layers:
-                yield variant, bidirectional, layers
+        for bidirectional, layers in cfg.shapes:
+            yield variant, bidirectional, layers
 
 
 def config_for(archs: Iterable[str] | None = None, quick: bool = False) -> VerifyConfig:
@@ -439,7 +440,7 @@ def config_for(archs: Iterable[str] | None = None, quick: bool = False) -> Verif
     cfg = VerifyConfig(variants=tuple(dict.fromkeys(variants)))
     if quick:
         cfg.cross_impls = ("fused",)
-        cfg.extra["quick"] = True
+        cfg.shapes = ((False, 1), (True, 2))
     return cfg
 
 
@@ -450,8 +451,6 @@ def run_verify(cfg: VerifyConfig | None = None, progress: Any = None) -> list[Ve
 
     rows: list[VerifyRow] = []
     cases = list(iter_cases(cfg))
-    if cfg.extra.get("quick"):
-        cases = [c for c in cases if (c[1], c[2]) in ((False, 1), (True, 2))]
     # One torch thread: these ops are tiny, and torch's OpenMP pool spinning against
     # TensorFlow's in the same process made each backward ~100x slower on 2 cores.
     threads = torch.get_num_threads()

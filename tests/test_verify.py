@@ -110,3 +110,27 @@ def test_unknown_arch_is_a_user_error() -> None:
     with pytest.raises(UserError):
         V.config_for(["tcn"])
     assert V.config_for(["gru"]).variants == ("gru", "gru-before")
+
+
+def test_torch_cell_dropout_sits_between_layers_in_training_only() -> None:
+    import torch
+
+    from rnnbench.backends.torch_cells import ExplicitRNN
+    from rnnbench.suite import CellSettings
+
+    s = CellSettings(arch="lstm", impl="cell", layers=2, dropout=0.5, units=4, embedding_dim=3)
+    cell = ExplicitRNN(s)
+    fused = torch.nn.LSTM(3, 4, num_layers=2, batch_first=True, dropout=0.5)
+    cell.load_state_dict(fused.state_dict())  # same names and shapes
+    x = torch.randn(2, 5, 3)
+    cell.eval()
+    fused.eval()
+    with torch.no_grad():
+        out_c, (h_c, c_c) = cell(x)
+        out_f, (h_f, c_f) = fused(x)
+        assert out_c.shape == out_f.shape and h_c.shape == h_f.shape == (2, 2, 4)
+        assert torch.allclose(out_c, out_f, atol=1e-6) and torch.allclose(c_c, c_f, atol=1e-6)
+        cell.train()
+        torch.manual_seed(0)
+        assert not torch.allclose(cell(x)[0], out_c)  # dropout between the two layers
+    assert ExplicitRNN(s.model_copy(update={"layers": 1})).dropout == 0.0  # as nn.LSTM: none after the last

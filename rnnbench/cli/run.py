@@ -23,6 +23,7 @@ def run(
     set_: Optional[List[str]] = typer.Option(
         None, "--set", help="override a setting for every cell: KEY=VALUE (repeatable), e.g. --set epochs=1"
     ),
+    repeat: Optional[int] = typer.Option(None, "--repeat", min=1, help="run each cell N times (overrides the suite)"),
     only: Optional[List[str]] = typer.Option(
         None, "--only", help="run only cells whose setting matches: KEY=VALUE or KEY=[V1, V2] (repeatable)"
     ),
@@ -35,7 +36,7 @@ def run(
     if suite is None and resume is None:
         raise UserError("give a suite to run, or --resume RUN", hint="ready suites: rnnbench list")
     overrides, filters = parse_assignments(set_, "--set"), parse_assignments(only, "--only")
-    spec = load_suite(suite, overrides, filters) if suite is not None else None
+    spec = load_suite(suite, overrides, filters, repeat) if suite is not None else None
 
     if dry_run:
         assert spec is not None, "--dry-run needs a suite"
