@@ -195,6 +195,9 @@ def render_markdown(summary: Summary, title: str, meta: dict[str, Any] | None = 
             out += [f"### {p.title}", "", f"![{p.title}]({p.name}.svg)", "", p.caption, ""]
     elif plots_note:
         out += [f"_{plots_note}_", ""]
+    from rnnbench.report.findings import markdown as findings_markdown
+
+    out += findings_markdown(summary)
     params = [r for r in summary.rows if r.get("params_total")]
     if params:
         out += ["## Parameters", ""]

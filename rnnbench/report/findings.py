@@ -1,0 +1,155 @@
+"""Findings drawn from a summary: parameter parity across backends, and GRU versus LSTM.
+
+* Parity: for each architecture (all settings equal but the backend), the parameter counts
+  per part on every backend, "equal" where they agree, and where they do not, the reason in
+  words from :func:`rnnbench.models.parity_notes` (e.g. PyTorch's second LSTM bias).
+* GRU vs LSTM: the claim of the classic Keras tutorial — GRU matches LSTM's accuracy with
+  fewer parameters and faster training — checked per backend from the measured medians and
+  their spread over seeds and repeats. Nothing here is asserted: every sentence is computed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from rnnbench.report.aggregate import Summary
+
+PARTS = ("embedding", "recurrent", "head", "total")
+
+
+def _settings(row: dict[str, Any]) -> dict[str, Any]:
+    recs = row.get("_records") or []
+    return dict(recs[0].get("settings") or {}) if recs else {}
+
+
+def _key(row: dict[str, Any], drop: tuple[str, ...]) -> str:
+    s = _settings(row)
+    for k in (*drop, "seed", "timeout", "target_accuracy", "fault", "extra_work"):
+        s.pop(k, None)
+    return json.dumps(s, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class ParityGroup:
+    label: str
+    rows: list[dict[str, Any]]  # {"backend", "embedding", "recurrent", "head", "total"}
+    equal: bool
+    notes: list[str]
+
+
+def parity(summary: Summary) -> list[ParityGroup]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in summary.rows:
+        if row.get("params_total") and row.get("backend") != "fake":
+            groups.setdefault(_key(row, ("backend",)), []).append(row)
+    out = []
+    for rows in groups.values():
+        backends = {r["backend"] for r in rows}
+        if len(backends) < 2:
+            continue
+        prow = [{"backend": r["backend"], **{p: r.get(f"params_{p}") for p in PARTS}} for r in rows]
+        equal = len({tuple(x[p] for p in PARTS) for x in prow}) == 1
+        notes: list[str] = []
+        if not equal:
+            from rnnbench.models import parity_notes
+            from rnnbench.suite import CellSettings
+
+            s = _settings(rows[0])
+            try:
+                notes = parity_notes(s["arch"], CellSettings.model_validate(s))
+            except Exception as e:  # noqa: BLE001 - a note is a courtesy, never a crash
+                notes = [f"(no explanation available: {e})"]
+        label = rows[0]["cell"].split(" / ")[0]
+        out.append(ParityGroup(label=label, rows=prow, equal=equal, notes=notes))
+    return out
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    backend: str
+    setting: str
+    gru: dict[str, Any]
+    lstm: dict[str, Any]
+    sentences: list[str]
+
+
+def _acc(row: dict[str, Any]) -> str:
+    acc = row.get("test_acc")
+    lo, hi = row.get("test_acc_min"), row.get("test_acc_max")
+    if acc is None:
+        return "—"
+    if row.get("n", 0) > 1 and lo is not None:
+        return f"{acc:.4f} (range {lo:.4f}–{hi:.4f}, n = {row['n']})"
+    return f"{acc:.4f} (n = {row.get('n', 1)})"
+
+
+def gru_vs_lstm(summary: Summary) -> list[ClaimCheck]:
+    by_key: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in summary.rows:
+        if row.get("arch") in ("gru", "lstm") and row.get("n") and row.get("backend") != "fake":
+            by_key.setdefault(_key(row, ("arch",)), {})[row["arch"]] = row
+    checks = []
+    for pair in by_key.values():
+        if set(pair) != {"gru", "lstm"}:
+            continue
+        g, l = pair["gru"], pair["lstm"]
+        sentences = []
+        ga, la = g.get("test_acc"), l.get("test_acc")
+        if ga is not None and la is not None:
+            diff = ga - la
+            overlap = (g.get("test_acc_min", ga) <= l.get("test_acc_max", la)
+                       and l.get("test_acc_min", la) <= g.get("test_acc_max", ga))
+            if diff >= 0:
+                verdict = f"GRU matched LSTM's accuracy: {ga:.4f} vs {la:.4f} (GRU +{diff:.4f})"
+            elif overlap:
+                verdict = (f"GRU matched LSTM within the spread over seeds: {ga:.4f} vs {la:.4f} "
+                           f"(GRU {diff:+.4f}, ranges overlap)")
+            else:
+                verdict = f"GRU did not match LSTM's accuracy: {ga:.4f} vs {la:.4f} (GRU {diff:+.4f}, ranges apart)"
+            sentences.append(verdict + ".")
+        gp, lp = g.get("params_recurrent"), l.get("params_recurrent")
+        gt, lt = g.get("params_total"), l.get("params_total")
+        if gp and lp and gt and lt:
+            sentences.append(
+                f"GRU has {lp - gp:,} fewer recurrent parameters ({gp:,} vs {lp:,}, {1 - gp / lp:.1%} fewer) "
+                f"and {lt - gt:,} fewer in total ({gt:,} vs {lt:,}, {1 - gt / lt:.1%}: the embedding dominates)."
+            )
+        ge, le = g.get("steady_epoch_s") or g.get("first_epoch_s"), l.get("steady_epoch_s") or l.get("first_epoch_s")
+        if ge and le:
+            word = "faster" if ge < le else "slower"
+            sentences.append(
+                f"GRU's epoch takes {ge:.1f} s vs LSTM's {le:.1f} s: GRU is {abs(1 - ge / le):.0%} {word} "
+                f"(steady-state epochs, median)."
+            )
+        s = _settings(g)
+        setting = f"units {s.get('units')}, layers {s.get('layers')}, " \
+                  f"{'bidirectional, ' if s.get('bidirectional') else ''}batch {s.get('batch_size')}"
+        checks.append(ClaimCheck(backend=g["backend"], setting=setting, gru=g, lstm=l, sentences=sentences))
+    return checks
+
+
+def markdown(summary: Summary) -> list[str]:
+    """Markdown sections for report.md (empty when nothing applies)."""
+    from tabulate import tabulate
+
+    out: list[str] = []
+    checks = gru_vs_lstm(summary)
+    if checks:
+        out += ["## GRU vs LSTM", "",
+                "The classic Keras tutorial's claim: GRU matches LSTM's accuracy with fewer parameters and "
+                "faster training. Measured here:", ""]
+        for c in checks:
+            out += [f"**{c.backend}** ({c.setting}) — GRU test accuracy {_acc(c.gru)}; "
+                    f"LSTM {_acc(c.lstm)}.", ""]
+            out += [f"- {s}" for s in c.sentences] + [""]
+    groups = parity(summary)
+    if groups:
+        out += ["## Parameter parity across backends", ""]
+        for g in groups:
+            rows = [[r["backend"], *[f"{r[p]:,}" if r[p] is not None else "—" for p in PARTS]] for r in g.rows]
+            out += [f"**{g.label}**: {'equal on every backend' if g.equal else 'differs'}", "",
+                    tabulate(rows, headers=["backend", *PARTS], tablefmt="github", disable_numparse=True), ""]
+            out += [f"- {n}" for n in g.notes] + ([""] if g.notes else [])
+    return out
