@@ -100,6 +100,11 @@ class CellSettings(BaseModel):
     def _check_combinations(self) -> "CellSettings":
         if self.backend == "torch" and self.recurrent_dropout > 0:
             raise ValueError("recurrent_dropout is a Keras setting; PyTorch's layers have none")
+        if self.impl == "cell" and self.recurrent_dropout > 0:
+            raise ValueError('recurrent_dropout needs impl = "fused" (the explicit cells have none)')
+        if self.backend == "torch" and self.arch == "gru" and self.gru_reset == "before" and self.impl == "fused":
+            raise ValueError('PyTorch\'s fused nn.GRU only applies the reset gate after the matmul; '
+                             'use impl = "cell" for gru_reset = "before"')
         return self
 
 
@@ -215,8 +220,9 @@ def _check_setting(path: str, where: str, name: str, value: Any) -> None:
     try:
         CellSettings.model_validate({name: value})
     except ValidationError as e:
-        errs = [x for x in e.errors() if x["loc"] and x["loc"][0] == name] or e.errors()
-        raise _fail(path, where, _describe_error(errs[0])) from None
+        errs = [x for x in e.errors() if x["loc"] and x["loc"][0] == name]
+        if errs:  # combination errors (no loc) are judged per cell, once all settings are merged
+            raise _fail(path, where, _describe_error(errs[0])) from None
 
 
 def _table(path: str, data: dict[str, Any], key: str) -> dict[str, Any]:

@@ -84,3 +84,12 @@ def test_set_and_only_override_and_filter() -> None:
         parse_suite(text, "t.toml", overrides={"units": "many"})
     with pytest.raises(UserError, match="leaves no cells"):
         parse_suite(text, "t.toml", only={"arch": "rnn"})
+
+
+def test_combinations_are_judged_per_cell_not_per_key() -> None:
+    ok = parse_suite('[defaults]\nbackend = "keras-tensorflow"\nrecurrent_dropout = 0.2\n'
+                     '[matrix]\ngru_reset = ["after", "before"]\n', "t.toml")
+    assert len(ok.cells) == 2
+    with pytest.raises(UserError, match=r'use impl = "cell" for gru_reset = "before" \(cell gru_reset=before\)'):
+        parse_suite('[matrix]\ngru_reset = ["after", "before"]\n', "t.toml")
+    assert len(parse_suite('[defaults]\nimpl = "cell"\n[matrix]\ngru_reset = ["after", "before"]\n', "t.toml").cells) == 2
