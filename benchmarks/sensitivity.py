@@ -73,6 +73,7 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--pool", help="reuse same-code runs (comma-separated ids, 2R processes per cell in all) "
                     "instead of running a pool")
+    ap.add_argument("--slow-runs", help="reuse slowdown runs instead of running them: S=RUN_ID,S=RUN_ID")
     ap.add_argument("--json", type=Path, help="write the figures here")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -83,7 +84,10 @@ def main() -> None:
     print(f"suite {args.suite}, R = {R} processes per side, slowdowns {slowdowns}", flush=True)
     pool_ids = args.pool.split(",") if args.pool else [run_suite(args.suite, 2 * R, extra)]
     pool_id = pool_ids[0]
-    slow_ids = {s: run_suite(args.suite, R, [*extra, "--set", f"extra_work={s}"]) for s in slowdowns}
+    if args.slow_runs:
+        slow_ids = {float(k): v for k, v in (x.split("=", 1) for x in args.slow_runs.split(","))}
+    else:
+        slow_ids = {s: run_suite(args.suite, R, [*extra, "--set", f"extra_work={s}"]) for s in slowdowns}
     measure_s = time.perf_counter() - t0
 
     rng = random.Random(args.seed)

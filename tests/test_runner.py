@@ -60,6 +60,13 @@ fault = ["none", "crash", "hang", "error", "exit"]
     meta = run.meta()
     assert meta["suite"]["name"] == "t" and len(meta["cells"]) == 5 and meta["machine"]["cpu_count"] >= 1
 
+    import rnnbench
+
+    df = rnnbench.load_results(run.path)
+    assert len(df) == 5 and set(df["status"]) == {"ok", "crashed", "timeout", "error"}
+    ok = df[df["status"] == "ok"].iloc[0]
+    assert ok["fault"] == "none" and ok["params_total"] > 0 and 0 <= ok["test_acc"] <= 1
+
 
 def test_torn_last_line_is_skipped(tmp_path: Path) -> None:
     p = tmp_path / "results.jsonl"
