@@ -101,16 +101,20 @@ def gru_vs_lstm(summary: Summary) -> list[ClaimCheck]:
             diff = ga - la
             overlap = (g.get("test_acc_min", ga) <= l.get("test_acc_max", la)
                        and l.get("test_acc_min", la) <= g.get("test_acc_max", ga))
+            single = min(g.get("n", 0), l.get("n", 0)) < 2
             if diff >= 0:
                 verdict = f"GRU matched LSTM's accuracy: {ga:.4f} vs {la:.4f} (GRU +{diff:.4f})"
+            elif single:
+                verdict = (f"GRU's accuracy is below LSTM's: {ga:.4f} vs {la:.4f} (GRU {diff:+.4f}); with one run "
+                           "per side the spread over seeds is unmeasured, so this does not say whether it is noise")
             elif overlap:
                 verdict = (f"GRU matched LSTM within the spread over seeds: {ga:.4f} vs {la:.4f} "
                            f"(GRU {diff:+.4f}, ranges overlap)")
             else:
                 verdict = f"GRU did not match LSTM's accuracy: {ga:.4f} vs {la:.4f} (GRU {diff:+.4f}, ranges apart)"
             sentences.append(verdict + ".")
-        gp, lp = g.get("params_recurrent"), l.get("params_recurrent")
-        gt, lt = g.get("params_total"), l.get("params_total")
+        gp, lp, gt, lt = (int(x) if x else 0 for x in (g.get("params_recurrent"), l.get("params_recurrent"),
+                                                       g.get("params_total"), l.get("params_total")))
         if gp and lp and gt and lt:
             sentences.append(
                 f"GRU has {lp - gp:,} fewer recurrent parameters ({gp:,} vs {lp:,}, {1 - gp / lp:.1%} fewer) "
@@ -148,7 +152,7 @@ def markdown(summary: Summary) -> list[str]:
     if groups:
         out += ["## Parameter parity across backends", ""]
         for g in groups:
-            rows = [[r["backend"], *[f"{r[p]:,}" if r[p] is not None else "—" for p in PARTS]] for r in g.rows]
+            rows = [[r["backend"], *[f"{int(r[p]):,}" if r[p] is not None else "—" for p in PARTS]] for r in g.rows]
             out += [f"**{g.label}**: {'equal on every backend' if g.equal else 'differs'}", "",
                     tabulate(rows, headers=["backend", *PARTS], tablefmt="github", disable_numparse=True), ""]
             out += [f"- {n}" for n in g.notes] + ([""] if g.notes else [])

@@ -1,0 +1,52 @@
+"""The GRU-vs-LSTM and parameter-parity findings are computed from the numbers given."""
+
+from __future__ import annotations
+
+from rnnbench.report.aggregate import summarize
+from rnnbench.report.findings import gru_vs_lstm, markdown, parity
+from rnnbench.suite import CellSettings
+
+
+def _rec(arch: str, backend: str, seed: int, acc: float, epoch_s: float, params: dict[str, int]) -> dict:
+    s = CellSettings(arch=arch, backend=backend, seed=seed).model_dump()
+    label = {"gru": "GRU", "lstm": "LSTM", "rnn": "SimpleRNN"}[arch] + f" / {backend}"
+    epochs = [{"epoch": 1, "wall_s": epoch_s, "test_acc": acc - 0.01, "test_loss": 0.4, "train_loss": 0.5,
+               "elapsed_train_s": epoch_s},
+              {"epoch": 2, "wall_s": epoch_s, "test_acc": acc, "test_loss": 0.3, "train_loss": 0.3,
+               "elapsed_train_s": 2 * epoch_s}]
+    return {"label": label, "group": f"{arch}-{backend}", "key": f"{arch}-{backend}-{seed}", "repeat": 0,
+            "status": "ok", "run_id": "r", "settings": s, "env": {},
+            "metrics": {"params": {**params, "total": sum(params.values())}, "params_total": sum(params.values()),
+                        "test_acc": acc, "first_epoch_s": epoch_s, "steady_epoch_s": epoch_s,
+                        "steady_step_s": epoch_s / 100, "epochs": epochs}}
+
+
+GRU_P = {"embedding": 2_560_000, "recurrent": 99_072, "head": 129}
+LSTM_TORCH = {"embedding": 2_560_000, "recurrent": 132_096, "head": 129}
+LSTM_KERAS = {"embedding": 2_560_000, "recurrent": 131_584, "head": 129}
+
+
+def test_gru_vs_lstm_sentences_come_from_the_numbers() -> None:
+    recs = [_rec("gru", "torch", s, a, 60.0, GRU_P) for s, a in ((0, 0.86), (1, 0.87))]
+    recs += [_rec("lstm", "torch", s, a, 50.0, LSTM_TORCH) for s, a in ((0, 0.865), (1, 0.875))]
+    (check,) = gru_vs_lstm(summarize(recs))
+    text = " ".join(check.sentences)
+    assert "GRU matched LSTM within the spread over seeds: 0.8650 vs 0.8700" in text
+    assert "GRU has 33,024 fewer recurrent parameters (99,072 vs 132,096, 25.0% fewer)" in text
+    assert "GRU is 20% slower" in text
+
+
+def test_gru_vs_lstm_single_runs_do_not_claim_a_spread() -> None:
+    recs = [_rec("gru", "torch", 0, 0.85, 60.0, GRU_P), _rec("lstm", "torch", 0, 0.86, 50.0, LSTM_TORCH)]
+    (check,) = gru_vs_lstm(summarize(recs))
+    assert "spread over seeds is unmeasured" in check.sentences[0]
+
+
+def test_parity_names_the_lstm_bias_difference() -> None:
+    recs = [_rec("lstm", "torch", 0, 0.86, 50.0, LSTM_TORCH), _rec("lstm", "keras-tensorflow", 0, 0.86, 50.0, LSTM_KERAS),
+            _rec("gru", "torch", 0, 0.86, 50.0, GRU_P), _rec("gru", "keras-tensorflow", 0, 0.86, 50.0, GRU_P)]
+    groups = {g.label: g for g in parity(summarize(recs))}
+    assert groups["GRU"].equal and not groups["LSTM"].equal
+    assert any("512" in n for n in groups["LSTM"].notes), groups["LSTM"].notes
+    md = "\n".join(markdown(summarize(recs)))
+    assert "## Parameter parity across backends" in md and "## GRU vs LSTM" in md
