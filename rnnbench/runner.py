@@ -78,9 +78,9 @@ def start_run(suite: Suite, root: Path | None = None, run_id: str | None = None)
     return run
 
 
-def reopen_run(ref: str, suite: Suite | None) -> tuple[RunDir, Suite]:
+def reopen_run(ref: str, suite: Suite | None, root: Path | None = None) -> tuple[RunDir, Suite]:
     """The run to resume and its suite; refuses when the given suite differs from the run's."""
-    run = resolve_run(ref)
+    run = resolve_run(ref, root)
     meta = run.meta()
     stored_src = run.path / "suite.toml"
     if not meta or not stored_src.exists():

@@ -347,18 +347,22 @@ def parse_suite(
     if not combos:
         raise UserError(f"{path}: the matrix minus its excludes leaves no cells")
 
-    cells: list[Cell] = []
-    seen: set[str] = set()
+    all_settings: list[CellSettings] = []
     for combo in combos:
         merged = {**defaults, **combo}
         try:
-            settings = CellSettings.model_validate(merged)
+            all_settings.append(CellSettings.model_validate(merged))
         except ValidationError as e:
             err = e.errors()[0]
             where = ".".join(str(x) for x in err["loc"]) or "cell"
             desc = ", ".join(f"{k}={v}" for k, v in combo.items())
             raise _fail(path, where, f"{err['msg'].removeprefix('Value error, ')} (cell {desc})") from None
-        for r in range(repeat):
+    # Repeats round-robin (every cell once, then every cell again, ...): a slow spell of the
+    # machine then hits one repeat of many cells instead of every repeat of one cell.
+    cells: list[Cell] = []
+    seen: set[str] = set()
+    for r in range(repeat):
+        for settings in all_settings:
             cell = Cell(settings=settings, repeat=r)
             if cell.key in seen:
                 continue

@@ -123,3 +123,24 @@ def test_resolve_latest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert resolve_run("latest").path == run.path
     assert resolve_run(run.run_id).path == run.path
     assert json.loads(run.run_json.read_text())["suite"]["fingerprint"]
+
+
+def test_ctrl_c_keeps_finished_cells_and_says_how_to_resume(tmp_path: Path) -> None:
+    path = write_suite(tmp_path, FAKE + '[matrix]\nseed = [1, 2, 3, 4]\n')
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen([sys.executable, "-m", "rnnbench", "run", str(path), "--no-report", "-o", str(runs)],
+                            cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        found = list(runs.glob("*/results.jsonl"))
+        if found and found[0].read_text().count("\n") >= 1:
+            break
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends to the foreground process group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "rnnbench run --resume" in err and "Traceback" not in err
+    recs = read_records(found[0])
+    assert 1 <= len(recs) < 4 and all(r["status"] == "ok" for r in recs)
+    ps = subprocess.run(["pgrep", "-f", str(found[0].parent)], capture_output=True, text=True)
+    assert ps.stdout.strip() == "", "no worker of the interrupted run is left running"

@@ -39,13 +39,12 @@ def run(
     spec = load_suite(suite, overrides, filters, repeat) if suite is not None else None
 
     if dry_run:
-        assert spec is not None, "--dry-run needs a suite"
+        if spec is None:
+            raise UserError("--dry-run needs a suite to list")
         _print_cells(spec)
         return
     if resume is not None:
-        if output is not None and Path(resume).name == resume and resume != "latest":
-            resume = str(output / resume)
-        run_dir, spec = reopen_run(resume, spec)
+        run_dir, spec = reopen_run(resume, spec, root=output)
     else:
         assert spec is not None
         run_dir = start_run(spec, root=output)
