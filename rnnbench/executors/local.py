@@ -26,7 +26,7 @@ from rnnbench.suite import Cell
 
 LOG_TAIL_LINES = 40
 KILL_GRACE_S = 5.0
-POLL_S = 0.2
+POLL_S = 0.05
 
 EventSink = Callable[[Cell, dict[str, Any]], None]
 
