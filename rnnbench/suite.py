@@ -102,10 +102,14 @@ class CellSettings(BaseModel):
             raise ValueError("recurrent_dropout is a Keras setting; PyTorch's layers have none")
         if self.impl == "cell" and self.recurrent_dropout > 0:
             raise ValueError('recurrent_dropout needs impl = "fused" (the explicit cells have none)')
-        if self.backend == "torch" and self.arch == "gru" and self.gru_reset == "before" and self.impl == "fused":
-            raise ValueError('PyTorch\'s fused nn.GRU only applies the reset gate after the matmul; '
-                             'use impl = "cell" for gru_reset = "before"')
         return self
+
+    def run_problem(self) -> str | None:
+        """Why this cell cannot run as asked (checked when a suite is loaded), or None."""
+        if self.backend == "torch" and self.arch == "gru" and self.gru_reset == "before" and self.impl == "fused":
+            return ('PyTorch\'s fused nn.GRU only applies the reset gate after the matmul; '
+                    'use impl = "cell" for gru_reset = "before"')
+        return None
 
 
 SETTING_NAMES: tuple[str, ...] = tuple(CellSettings.model_fields)
@@ -357,6 +361,10 @@ def parse_suite(
             where = ".".join(str(x) for x in err["loc"]) or "cell"
             desc = ", ".join(f"{k}={v}" for k, v in combo.items())
             raise _fail(path, where, f"{err['msg'].removeprefix('Value error, ')} (cell {desc})") from None
+        problem = all_settings[-1].run_problem()
+        if problem:
+            desc = ", ".join(f"{k}={v}" for k, v in combo.items())
+            raise _fail(path, "cell", f"{problem} (cell {desc})")
     # Repeats round-robin (every cell once, then every cell again, ...): a slow spell of the
     # machine then hits one repeat of many cells instead of every repeat of one cell.
     cells: list[Cell] = []
