@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -139,6 +140,9 @@ def execute(
             progress.cell_done(cell, record)
     except KeyboardInterrupt:
         interrupted = True
+        # Cleanup (killing the cell, writing the summary) must not be cut short by a second
+        # Ctrl-C: from here on SIGINT is swallowed; the CLI exits with 130 right after.
+        signal.signal(signal.SIGINT, lambda *_: None)
     finally:
         progress.stop()
     return RunSummary(run.run_id, run.path, ran, len(suite.cells) - len(todo), failed, interrupted)
