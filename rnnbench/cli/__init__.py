@@ -10,9 +10,8 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
-from rnnbench.cli import data, env, listing, report, run
+from rnnbench.cli import baseline, compare, data, env, listing, report, run, verify
 from rnnbench.errors import UserError
-
 
 
 class _Group(TyperGroup):
@@ -41,12 +40,8 @@ app.command("list")(listing.list_things)
 app.command("env")(env.env)
 app.add_typer(data.app, name="data")
 
-for _mod in ("compare", "baseline", "verify"):
-    try:
-        _m = __import__(f"rnnbench.cli.{_mod}", fromlist=["register"])
-    except ModuleNotFoundError:
-        continue
-    _m.register(app)
+for _module in (compare, baseline, verify):
+    _module.register(app)
 
 
 def main() -> None:
