@@ -32,14 +32,9 @@ def cell_environment(settings: "CellSettings", base: dict[str, str] | None = Non
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONHASHSEED": str(settings.seed),
             "PYTHONUNBUFFERED": "1",
-            "RNNBENCH_WORKER": "1",
         }
     )
     if settings.backend.startswith("keras-"):
         env["KERAS_BACKEND"] = settings.backend.removeprefix("keras-")
-    if settings.flush_denormal:
-        # XLA/TF flush already; this is read by rnnbench's torch adapters.
-        env["RNNBENCH_FLUSH_DENORMAL"] = "1"
-    else:
-        env["RNNBENCH_FLUSH_DENORMAL"] = "0"
+    # flush_denormal is applied by the torch adapters from the settings (TF and XLA flush already).
     return env

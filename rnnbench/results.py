@@ -29,7 +29,6 @@ from rnnbench.errors import UserError
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.jsonl"
 RUN_FILE = "run.json"
-STATUSES = ("ok", "error", "crashed", "timeout", "unavailable")
 
 
 def append_record(path: Path, record: dict[str, Any]) -> None:
