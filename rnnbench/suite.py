@@ -407,7 +407,7 @@ def _matches(combo: dict[str, Any], exclude: dict[str, Any], defaults: dict[str,
 
 def load_suite(path: str | Path, overrides: dict[str, Any] | None = None,
                only: dict[str, Any] | None = None, repeat: int | None = None) -> Suite:
-    """Read and validate a suite file. A bare name (``quick``) is looked up in ``suites/``."""
+    """Read and validate a suite file. A bare name (``quick``) is looked up as :func:`resolve_suite_path` says."""
     p = resolve_suite_path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -417,24 +417,41 @@ def load_suite(path: str | Path, overrides: dict[str, Any] | None = None,
 
 
 def resolve_suite_path(path: str | Path) -> Path:
+    """The suite file ``path`` names. The user's folder wins over the package.
+
+    In order: the path itself, ``<path>.toml``, ``./suites/<path>[.toml]``, then (for a bare
+    name) the ready suite shipped inside the package, so ``rnnbench run quick`` works from
+    any folder once rnnbench is installed.
+    """
     p = Path(path)
-    if p.exists():
-        return p
-    for cand in (Path("suites") / p, Path("suites") / f"{p}.toml", packaged_suites_dir() / f"{p}.toml"):
-        if cand.exists():
+    cands = [p, Path(f"{p}.toml"), Path("suites") / p, Path("suites") / f"{p}.toml"]
+    if len(p.parts) == 1:
+        cands += [packaged_suites_dir() / p.name, packaged_suites_dir() / f"{p.name}.toml"]
+    for cand in cands:
+        if cand.is_file():
             return cand
     available = ", ".join(sorted(x.stem for x in list_suites()))
     raise UserError(f"{path}: no such suite file", hint=f"ready suites: {available}" if available else None)
 
 
 def packaged_suites_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "suites"
+    """The ready suites shipped as package data (``rnnbench/suites``; the repository's ``suites/`` links here)."""
+    return Path(__file__).resolve().parent / "suites"
+
+
+def suite_source(path: Path) -> Literal["packaged", "local"]:
+    """Whether a suite file is one shipped with rnnbench or one in the user's folder."""
+    try:
+        packaged = path.resolve().parent == packaged_suites_dir()
+    except OSError:
+        packaged = False
+    return "packaged" if packaged else "local"
 
 
 def list_suites() -> list[Path]:
-    seen: dict[str, Path] = {}
+    """The ready suites by name (``./suites`` and the package's), each as the file ``run NAME`` would load."""
+    names: set[str] = set()
     for d in (Path("suites"), packaged_suites_dir()):
         if d.is_dir():
-            for f in sorted(d.glob("*.toml")):
-                seen.setdefault(f.stem, f)
-    return list(seen.values())
+            names.update(f.stem for f in d.glob("*.toml"))
+    return [resolve_suite_path(n) for n in sorted(names)]

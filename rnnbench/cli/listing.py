@@ -1,4 +1,4 @@
-"""``rnnbench list``: backends (and whether they are installed), architectures, ready suites."""
+"""``rnnbench list``: backends (and whether they are installed), architectures, ready suites (and where each comes from)."""
 
 from __future__ import annotations
 
@@ -28,10 +28,11 @@ def list_things() -> None:
                        ("rnn", "SimpleRNN (tanh)")):
         a.add_row(arch, desc)
     console.print(a)
-    from rnnbench.suite import list_suites
+    from rnnbench.suite import list_suites, suite_source
 
-    s = Table(title="ready suites")
+    s = Table(title="ready suites", caption="local = NAME.toml or suites/NAME.toml in this folder: wins over the packaged suite of that name")
     s.add_column("suite")
+    s.add_column("source")
     s.add_column("path")
     s.add_column("description")
     import tomllib
@@ -41,6 +42,6 @@ def list_things() -> None:
             desc = tomllib.loads(path.read_text(encoding="utf-8")).get("description", "")
         except (OSError, tomllib.TOMLDecodeError):
             desc = "(unreadable)"
-        s.add_row(path.stem, str(path), str(desc).strip().splitlines()[0] if desc else "")
+        s.add_row(path.stem, suite_source(path), str(path), str(desc).strip().splitlines()[0] if desc else "")
     console.print(s)
     raise typer.Exit(0)
