@@ -16,6 +16,7 @@ import socket
 import subprocess
 from functools import lru_cache
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 FRAMEWORK_DISTS = ("torch", "tensorflow", "tensorflow-cpu", "keras", "jax", "jaxlib", "numpy")
@@ -41,17 +42,30 @@ def cpu_count() -> int:
 
 
 def git_commit(cwd: str | None = None) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    commit = out.stdout.strip()
+    """The commit of rnnbench's own source checkout (``-dirty`` if it has changes), else None.
+
+    Git runs in the package's directory (or ``cwd``, if given), never in the caller's working
+    directory, and only counts when that checkout tracks the package's files: an installed
+    wheel (even in a venv inside some other repository) has no commit.
+    """
+    where = cwd or str(Path(__file__).resolve().parent)
+
+    def git(*args: str) -> subprocess.CompletedProcess[str] | None:
+        try:
+            return subprocess.run(["git", *args], cwd=where, capture_output=True, text=True, timeout=5, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+
+    if cwd is None:
+        tracked = git("ls-files", "--error-unmatch", "--", Path(__file__).name)
+        if tracked is None or tracked.returncode != 0:
+            return None
+    out = git("rev-parse", "HEAD")
+    commit = out.stdout.strip() if out is not None and out.returncode == 0 else ""
     if not commit:
         return None
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                           capture_output=True, text=True, timeout=5, check=False).stdout.strip()
+    status = git("status", "--porcelain", "--untracked-files=no")
+    dirty = status.stdout.strip() if status is not None else ""
     return commit + ("-dirty" if dirty else "")
 
 

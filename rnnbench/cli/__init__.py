@@ -29,11 +29,34 @@ app = typer.Typer(
     cls=_Group,
     name="rnnbench",
     help="Benchmark recurrent networks (GRU, LSTM, SimpleRNN) across PyTorch and Keras on IMDB.\n\n"
-    "Typical use: rnnbench run suites/quick.toml, then rnnbench report.",
+    "Typical use: rnnbench run quick, then rnnbench report.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if not value:
+        return
+    from rnnbench import __version__
+    from rnnbench.envinfo import git_commit
+
+    commit = git_commit()  # None for an installed wheel
+    short = commit[:12] + ("-dirty" if commit.endswith("-dirty") else "") if commit else None
+    typer.echo(f"rnnbench {__version__}" + (f" (git {short})" if short else ""))
+    raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(  # noqa: ARG001 - handled eagerly by _version
+        False, "--version", callback=_version, is_eager=True, help="print rnnbench's version (and git commit) and exit"
+    ),
+) -> None:
+    pass
+
+
 app.command("run")(run.run)
 app.command("report")(report.report)
 app.command("list")(listing.list_things)

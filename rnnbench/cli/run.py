@@ -18,7 +18,9 @@ def run(
     ),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="with --resume: run failed cells again"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress output"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="runs directory (default reports/runs)"),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="runs directory (default $RNNBENCH_REPORTS/runs, else ./reports/runs)"
+    ),
     report: bool = typer.Option(True, "--report/--no-report", help="write the report when the run ends"),
     set_: Optional[List[str]] = typer.Option(
         None, "--set", help="override a setting for every cell: KEY=VALUE (repeatable), e.g. --set epochs=1"
@@ -48,6 +50,8 @@ def run(
     else:
         assert spec is not None
         run_dir = start_run(spec, root=output)
+    if not quiet:
+        _say_where(spec if suite is not None else None, run_dir.path)
     from rnnbench.progress import make_progress
 
     summary = execute(spec, run_dir, make_progress(quiet), retry_failed=retry_failed)
@@ -67,6 +71,15 @@ def run(
         for p in write_reports([run_dir.path], console=Console(quiet=quiet)):
             if not quiet:
                 out(f"wrote {p}")
+
+
+def _say_where(spec, run_path: Path) -> None:  # noqa: ANN001 - a Suite or None; imported lazily
+    """Which suite file runs (packaged or the user's) and where its output goes, before anything runs."""
+    from rnnbench.suite import suite_source
+
+    if spec is not None:
+        typer.echo(f"suite {spec.name}: {spec.path} ({suite_source(Path(spec.path))})", err=True)
+    typer.echo(f"output: {run_path.resolve()} (move it with RNNBENCH_REPORTS or -o)", err=True)
 
 
 def _print_cells(spec) -> None:  # noqa: ANN001 - a Suite; imported lazily
