@@ -1,7 +1,13 @@
 """The environment a cell's process starts with.
 
-Thread pools (OpenMP, MKL, TensorFlow's) and Keras's backend are fixed when the framework
-is imported, so they are set here, in the parent, before the worker process exists.
+Thread pools (OpenMP, MKL, TensorFlow's, XLA's) and Keras's backend are fixed when the
+framework is imported, so they are set here, in the parent, before the worker process exists.
+
+Every backend gets the same treatment for ``threads``: the worker is pinned to that many
+cores (:func:`cell_cpus`, applied with ``sched_setaffinity`` before exec), so each framework
+sizes its pools from the cores it can see — XLA has no thread-count setting of its own, and
+this is what makes keras-jax obey ``threads`` — and the explicit settings (OpenMP/MKL,
+TensorFlow's intra- *and* inter-op pools, ``torch.set_num_threads``) ask for the same number.
 """
 
 from __future__ import annotations
@@ -19,6 +25,13 @@ def resolved_threads(settings: "CellSettings") -> int:
     return settings.threads or cpu_count()
 
 
+def cell_cpus(settings: "CellSettings", available: set[int] | None = None) -> list[int]:
+    """The cores a cell's process is pinned to: the first ``threads`` of those this process may use
+    (all of them when ``threads`` asks for more than there are)."""
+    cores = sorted(os.sched_getaffinity(0) if available is None else available)
+    return cores[: resolved_threads(settings)] or cores
+
+
 def cell_environment(settings: "CellSettings", base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     threads = str(resolved_threads(settings))
@@ -28,12 +41,14 @@ def cell_environment(settings: "CellSettings", base: dict[str, str] | None = Non
             "MKL_NUM_THREADS": threads,
             "OPENBLAS_NUM_THREADS": threads,
             "TF_NUM_INTRAOP_THREADS": threads,
-            "TF_NUM_INTEROP_THREADS": "1",
+            "TF_NUM_INTEROP_THREADS": threads,
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONHASHSEED": str(settings.seed),
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if not settings.onednn:
+        env["TF_ENABLE_ONEDNN_OPTS"] = "0"  # TensorFlow reads it at import; torch is told by its adapter
     if settings.backend.startswith("keras-"):
         env["KERAS_BACKEND"] = settings.backend.removeprefix("keras-")
     # flush_denormal is applied by the torch adapters from the settings (TF and XLA flush already).

@@ -71,6 +71,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from rnnbench.errors import UserError
+from rnnbench.markdown import escape as md_escape
 
 FAILING = ("error", "crashed", "timeout", "unavailable")
 # Settings left out of the comparison identity on top of Cell.identity's exclusions.
@@ -888,17 +889,13 @@ _CHANGE_NOTE = ("change = Hodges–Lehmann estimate (median of all pairwise rati
                 "with its interval; baseline/candidate are medians of per-process values")
 
 
-def _md_escape(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
-
-
 def _md_table(rs: list[dict[str, str]]) -> list[str]:
     lines = ["| " + " | ".join(t for _, t in COLUMNS) + " |",
              "|" + "|".join("---:" if k in _RIGHT else "---" for k, _ in COLUMNS) + "|"]
     for r in rs:
         cells = []
         for k, _ in COLUMNS:
-            v = _md_escape(r[k])
+            v = md_escape(r[k])
             if k == "verdict":
                 v = f"{_ICON.get(r[k], '')} **{v}**" if r[k] in REGRESSIONS else f"{_ICON.get(r[k], '')} {v}"
             cells.append(v.strip())
@@ -915,11 +912,13 @@ def render_markdown(cmp: Comparison) -> str:
     icon = "❌" if cmp.regressions else "✅"
     suite = cmp.candidate.suite.get("name") or cmp.baseline.suite.get("name") or "?"
     out = [f"## {icon} rnnbench compare: {summary_line(cmp)}", "",
-           f"**Baseline** {_describe_side(cmp.baseline)} · **candidate** {_describe_side(cmp.candidate)} · "
-           f"suite `{suite}` · machine `{cmp.candidate.fingerprint or '?'}` "
-           f"({cmp.candidate.machine.get('cpu_model', '?')}, {cmp.candidate.machine.get('cpu_count', '?')} cores)", ""]
+           f"**Baseline** {md_escape(_describe_side(cmp.baseline))} · "
+           f"**candidate** {md_escape(_describe_side(cmp.candidate))} · "
+           f"suite {md_escape(suite)} · machine {md_escape(cmp.candidate.fingerprint or '?')} "
+           f"({md_escape(cmp.candidate.machine.get('cpu_model', '?'))}, "
+           f"{md_escape(cmp.candidate.machine.get('cpu_count', '?'))} cores)", ""]
     for w in cmp.warnings:
-        out += [f"> ⚠️ **{_md_escape(w)}**", ""]
+        out += [f"> ⚠️ **{md_escape(w)}**", ""]
     all_rows = rows(cmp)
     notable = [r for r in all_rows if r["verdict"] != UNCHANGED]
     if notable:

@@ -2,16 +2,22 @@
 
 For each epoch: a seeded permutation of the training set (the same order for every
 backend), ``train_epoch`` with a clock tick after each completed step, then evaluation on
-the test set (timed apart). Reported:
+the test set (timed apart). One rule everywhere — *the first apart, steady after*:
 
-* epoch wall times — the first epoch (graph building, allocator warm-up, compilation)
-  apart from the steady state (median of the later epochs);
-* per-step times; the steady-state sample is every step after ``warmup_steps`` of each
-  epoch after the first (of the first epoch when there is only one);
-* samples/s of steady epochs (training only, evaluation excluded);
-* train loss per epoch, test loss and accuracy after every epoch, time to target accuracy;
-* peak RSS of the process (``ru_maxrss``: everything the process held, framework and data
-  included) and the RSS right after the framework import, so the model's share can be read.
+* epoch wall times: the first epoch (graph building, allocator warm-up, compilation)
+  apart from the steady state (median of the later epochs; ``None`` with one epoch);
+* step times: the steady-state sample is every step after ``warmup_steps`` of each epoch
+  after the first — of the first epoch when there is only one. It never falls back to the
+  warm-up steps: when no step is left after warm-up the steady figures are ``None`` and
+  the record carries a warning saying why;
+* samples/s: the samples of the steady steps over their summed time (training only, the
+  first epoch's compilation and evaluation excluded), so it agrees with the steady step
+  whatever the number of epochs;
+* evaluation time: the first evaluation (Keras compiles ``predict`` there) apart
+  (``eval_first_s``) from the median of the later ones (``eval_s``; ``None`` with one epoch);
+* train loss per epoch, test loss and accuracy after every epoch, time to target accuracy.
+
+Memory (peak RSS, RSS after the framework import) is the worker's: see :mod:`rnnbench.worker`.
 """
 
 from __future__ import annotations
@@ -50,6 +56,60 @@ def busy_wait(seconds: float) -> None:
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
         pass
+
+
+def step_sizes(n_steps: int, batch_size: int, n_train: int) -> list[int]:
+    """Samples in each step of an epoch: full batches, the last one possibly partial."""
+    return [max(0, min(batch_size, n_train - i * batch_size)) for i in range(n_steps)]
+
+
+def steady_state(
+    step_times: list[list[float]],
+    eval_times: list[float],
+    epoch_walls: list[float],
+    batch_size: int,
+    n_train: int,
+    warmup_steps: int,
+) -> dict[str, Any]:
+    """The steady-state figures of a cell from its raw clock readings (see the module doc).
+
+    ``step_times`` holds each epoch's step durations. Returns ``steady_step_s`` (median),
+    ``steady_step_mean_s``, ``steady_step_samples`` (the sample itself, for ``compare``),
+    ``samples_per_s``, ``steady_source`` (which steps the sample holds, in words),
+    ``first_epoch_s``, ``steady_epoch_s``, ``eval_first_s``, ``eval_s`` and ``warnings``.
+    """
+    warnings: list[str] = []
+    source_epochs = list(range(1, len(step_times))) or [0]
+    times: list[float] = []
+    samples = 0
+    for e in source_epochs:
+        ep = step_times[e]
+        sizes = step_sizes(len(ep), batch_size, n_train)
+        times += ep[warmup_steps:]
+        samples += sum(sizes[warmup_steps:])
+    first = source_epochs[0] + 1
+    span = f"epoch {first}" if len(source_epochs) == 1 else f"epochs {first}-{source_epochs[-1] + 1}"
+    source = f"steps after the first {warmup_steps} of {span}"
+    if not times:
+        longest = max((len(step_times[e]) for e in source_epochs), default=0)
+        warnings.append(
+            f"no steady-state steps: warmup_steps = {warmup_steps} leaves none of the {longest} steps "
+            f"per epoch of {span}; steady step time and samples/s are not reported "
+            "(lower warmup_steps or train more steps per epoch)"
+        )
+    total = sum(times)
+    return {
+        "first_epoch_s": epoch_walls[0] if epoch_walls else None,
+        "steady_epoch_s": statistics.median(epoch_walls[1:]) if len(epoch_walls) > 1 else None,
+        "steady_step_s": statistics.median(times) if times else None,
+        "steady_step_mean_s": statistics.fmean(times) if times else None,
+        "steady_step_samples": [round(t, 6) for t in times],
+        "steady_source": source,
+        "samples_per_s": samples / total if times and total > 0 else None,
+        "eval_first_s": eval_times[0] if eval_times else None,
+        "eval_s": statistics.median(eval_times[1:]) if len(eval_times) > 1 else None,
+        "warnings": warnings,
+    }
 
 
 def run_protocol(
@@ -119,24 +179,28 @@ def run_protocol(
         all_steps.append(steps)
         emit({"event": "epoch", **rec})
 
-    w = settings.warmup_steps
-    steady_steps = [s for ep in (all_steps[1:] or all_steps[:1]) for s in ep[w:]] or all_steps[0]
-    steady_epochs = [e["wall_s"] for e in epochs[1:]]
-    steady_sps = [e["samples_per_s"] for e in epochs[1:] if e["samples_per_s"]]
+    profile = getattr(backend, "profile_step", None)
+    profile_warning = None
+    if profile is not None:  # one profiled step, outside every timed window: which kernel ran
+        n = min(settings.batch_size, n_train)
+        try:
+            profile(data.x_train[:n], data.y_train[:n])
+        except Exception as e:  # noqa: BLE001 - the kernel record is a fact, not the measurement
+            profile_warning = f"kernel profiling failed ({type(e).__name__}: {e}); kernel inferred from settings"
+    steady = steady_state(all_steps, [e["eval_s"] for e in epochs], [e["wall_s"] for e in epochs],
+                          settings.batch_size, n_train, settings.warmup_steps)
+    if profile_warning:
+        steady["warnings"].append(profile_warning)
+    for warning in steady["warnings"]:
+        emit({"event": "warning", "message": warning})
     last_ep = epochs[-1]
     return {
         "params": params,
         "params_total": params.get("total"),
         "build_s": build_s,
         "epochs": epochs,
-        "first_epoch_s": epochs[0]["wall_s"],
-        "steady_epoch_s": statistics.median(steady_epochs) if steady_epochs else None,
         "step_times_s": [[round(s, 6) for s in ep] for ep in all_steps],
-        "steady_step_s": statistics.median(steady_steps),
-        "steady_step_mean_s": statistics.fmean(steady_steps),
-        "steady_step_samples": [round(s, 6) for s in steady_steps],
-        "samples_per_s": statistics.median(steady_sps) if steady_sps else epochs[0]["samples_per_s"],
-        "eval_s": statistics.median(e["eval_s"] for e in epochs),
+        **steady,
         "train_loss": last_ep["train_loss"],
         "test_loss": last_ep["test_loss"],
         "test_acc": last_ep["test_acc"],

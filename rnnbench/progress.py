@@ -49,6 +49,7 @@ def _fmt_done(record: dict[str, Any]) -> str:
         if m.get("steady_step_s") is not None:
             parts.append(f"steady step {m['steady_step_s'] * 1e3:.1f} ms")
         parts.append(f"{wall:.0f} s")
+        parts += [f"warning: {w}" for w in m.get("warnings") or []]
         return "ok: " + ", ".join(parts)
     return f"{record['status'].upper()}: {record.get('error')}"
 

@@ -32,12 +32,51 @@ RUN_FILE = "run.json"
 
 
 def append_record(path: Path, record: dict[str, Any]) -> None:
-    """Append one record as one line; flushed and fsynced before returning."""
+    """Append one record as one line; flushed and fsynced before returning.
+
+    A torn last line (a crash mid-write) is cut off first — its bytes are kept in
+    ``results.jsonl.torn`` — so the new record starts a line of its own instead of being
+    glued to the torn bytes and lost with them on read.
+    """
     line = json.dumps(record, sort_keys=True, default=str) + "\n"
+    repair_tail(path)
     with open(path, "a", encoding="utf-8") as f:
         f.write(line)
         f.flush()
         os.fsync(f.fileno())
+
+
+def repair_tail(path: Path) -> bytes:
+    """Truncate ``path`` after its last complete line; return the bytes cut off (b"" if none)."""
+    try:
+        f = open(path, "r+b")
+    except FileNotFoundError:
+        return b""
+    with f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return b""
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return b""
+        end, chunk = size, 1 << 16
+        while True:  # scan back for the last newline
+            start = max(0, end - chunk)
+            f.seek(start)
+            pos = f.read(end - start).rfind(b"\n")
+            if pos >= 0 or start == 0:
+                keep = start + pos + 1 if pos >= 0 else 0
+                break
+            end = start
+        f.seek(keep)
+        torn = f.read()
+        f.truncate(keep)
+        f.flush()
+        os.fsync(f.fileno())
+    with open(path.with_name(path.name + ".torn"), "ab") as t:
+        t.write(torn + b"\n")
+    warnings.warn(f"{path}: cut off a torn last line ({len(torn)} bytes, kept in {path.name}.torn)", stacklevel=3)
+    return torn
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:

@@ -64,6 +64,11 @@ class CellSettings(BaseModel):
     adam_epsilon: float | None = Field(
         None, gt=0.0, description="Adam epsilon; unset = the framework's default (Keras 1e-7, PyTorch 1e-8)"
     )
+    adam_update: Literal["framework", "keras"] = Field(
+        "framework",
+        description="Adam's update rule: each framework's own, or Keras's on every backend (epsilon added "
+        "to sqrt(v) before bias correction; PyTorch adds it after, so the same epsilon is not the same step)",
+    )
     max_steps_per_epoch: int | None = Field(None, ge=1, description="cap on training steps per epoch")
     warmup_steps: int = Field(5, ge=0, description="steps of each epoch left out of the steady-state step sample")
     eval_batch_size: int = Field(512, ge=1, description="batch size for evaluation")
@@ -86,6 +91,10 @@ class CellSettings(BaseModel):
     flush_denormal: bool = Field(
         True, description="flush denormal floats to zero (PyTorch's RNN backward is ~9x slower without)"
     )
+    onednn: bool = Field(
+        True, description="let PyTorch and TensorFlow use oneDNN kernels (false: PyTorch's LSTM runs ATen's "
+        "own loop like its GRU; TensorFlow gets TF_ENABLE_ONEDNN_OPTS=0)",
+    )
     timeout: float = Field(3600.0, gt=0, description="seconds before the cell's process is killed")
     # measurement extras
     target_accuracy: float = Field(0.85, gt=0.0, le=1.0, description="accuracy for the time-to-accuracy column")
@@ -102,6 +111,9 @@ class CellSettings(BaseModel):
             raise ValueError("recurrent_dropout is a Keras setting; PyTorch's layers have none")
         if self.impl == "cell" and self.recurrent_dropout > 0:
             raise ValueError('recurrent_dropout needs impl = "fused" (the explicit cells have none)')
+        if self.max_steps_per_epoch is not None and self.warmup_steps >= self.max_steps_per_epoch:
+            raise ValueError(f"warmup_steps = {self.warmup_steps} leaves no steady-state step of the "
+                             f"{self.max_steps_per_epoch} per epoch (max_steps_per_epoch): lower warmup_steps")
         return self
 
     def run_problem(self) -> str | None:

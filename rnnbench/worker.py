@@ -56,7 +56,7 @@ def run_cell(cell_json: dict[str, Any], events: Path | None = None) -> dict[str,
     """Run one cell in this process and return its worker result (metrics + worker facts)."""
     from rnnbench.backends.base import ensure_available
     from rnnbench.data import load_dataset
-    from rnnbench.measure import rss_mb, run_protocol
+    from rnnbench.measure import peak_rss_mb, rss_mb, run_protocol
     from rnnbench.suite import Cell
 
     cell = Cell.from_json(cell_json)
@@ -70,28 +70,31 @@ def run_cell(cell_json: dict[str, Any], events: Path | None = None) -> dict[str,
     try:
         _inject(s.fault)
         rss_start = rss_mb()
+        info = ensure_available(s.backend)
+        t0 = time.perf_counter()
+        backend_cls = info.load()  # imports the framework
+        import_s = time.perf_counter() - t0
+        rss_import = rss_mb()
+        t0 = time.perf_counter()
+        backend = backend_cls(s)  # threads, flush-to-zero, seeds
+        init_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         data = load_dataset(data_spec(s))
         load_s = time.perf_counter() - t0
         emit({"event": "data", "train": len(data.x_train), "test": len(data.x_test), "load_s": load_s})
-        backend_cls = ensure_available(s.backend).load()
-        t0 = time.perf_counter()
-        backend = backend_cls(s)
-        import_s = time.perf_counter() - t0
-        rss_import = rss_mb()
         metrics = run_protocol(s, backend, data, emit)
         metrics.update(
             {
                 "data_load_s": load_s,
-                "framework_init_s": import_s,
+                "framework_import_s": import_s,
+                "framework_init_s": init_s,
                 "rss_start_mb": rss_start,
                 "rss_after_import_mb": rss_import,
+                "peak_rss_mb": peak_rss_mb(),
             }
         )
-        from rnnbench.measure import peak_rss_mb
-
-        metrics["peak_rss_mb"] = peak_rss_mb()
-        return {"status": "ok", "metrics": metrics, "worker": backend.describe()}
+        worker = {"cpu_affinity": sorted(os.sched_getaffinity(0)), **backend.describe()}
+        return {"status": "ok", "metrics": metrics, "worker": worker}
     finally:
         if ev_file:
             ev_file.close()

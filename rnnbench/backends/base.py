@@ -14,8 +14,11 @@ the clock and calls ``on_step`` timing. The contract:
   must be called once after each step has *completed* (force completion where the
   framework dispatches asynchronously), so wall times between calls are true step times.
 * ``evaluate(x, y, batch_size)`` → ``(loss, accuracy)``.
+* ``profile_step(x, y)`` (optional) → the op names of one forward + backward, called once
+  after training outside every timed window (see :mod:`rnnbench.backends.kernels`), so
+  ``describe()`` can say which kernel actually ran rather than which one was asked for.
 * ``describe()`` → facts for the record: framework versions, thread counts, flush-to-zero,
-  kernel path (which implementation ran) and why.
+  kernel path (which implementation ran, and from what evidence) and why.
 
 This module imports no framework: ``rnnbench list`` and ``--help`` use it.
 """

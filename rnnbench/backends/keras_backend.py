@@ -189,6 +189,25 @@ def seed_keras(seed: int, backend: str) -> None:
         torch.manual_seed(seed)
 
 
+def _tf_graph_ops(model: keras.Model, x: np.ndarray, y: np.ndarray) -> list[str]:
+    """Op types in a traced forward + backward graph, the functions it calls included."""
+    import tensorflow as tf
+
+    loss_fn = keras.losses.BinaryCrossentropy()
+
+    @tf.function
+    def step(xb: Any, yb: Any) -> Any:
+        with tf.GradientTape() as tape:
+            loss = loss_fn(yb, model(xb, training=True))
+        return tape.gradient(loss, model.trainable_variables)
+
+    graph = step.get_concrete_function(tf.constant(x), tf.constant(y)).graph
+    ops = {op.type for op in graph.get_operations()}
+    for fn in graph.as_graph_def().library.function:
+        ops.update(node.op for node in fn.node_def)
+    return sorted(ops)
+
+
 class _StepCallback(keras.callbacks.Callback):
     """Waits for each training step (float of its loss) and ticks the harness's clock."""
 
@@ -226,17 +245,22 @@ class KerasBackend:
 
             torch.set_num_threads(self.threads)
             torch.set_flush_denormal(settings.flush_denormal)
+            torch.backends.mkldnn.enabled = settings.onednn
         elif got == "tensorflow":
             import tensorflow as tf
 
-            try:  # TF also reads TF_NUM_INTRAOP_THREADS (set by cellenv); this is belt and braces
+            try:  # TF also reads TF_NUM_INTRA/INTEROP_THREADS (set by cellenv); this is belt and braces
                 tf.config.threading.set_intra_op_parallelism_threads(self.threads)
+                tf.config.threading.set_inter_op_parallelism_threads(self.threads)
             except RuntimeError:
-                self.thread_note = "TensorFlow was already initialized: thread count from the environment"
+                self.thread_note = "TensorFlow was already initialized: thread counts from the environment"
         else:
-            self.thread_note = "XLA's CPU thread pool is not configured by rnnbench (XLA_FLAGS)"
+            self.thread_note = ("XLA has no thread-count setting: it sizes its CPU pool from the process's "
+                                "CPU affinity, which rnnbench pins to `threads` cores")
         seed_keras(settings.seed, got)
         self.model: keras.Model | None = None
+        self.kernel_ops: list[str] | None = None
+        self.kernel_source = "from the settings (Keras's source, see kernel_path)"
 
     # -- contract ------------------------------------------------------------------------
 
@@ -289,6 +313,35 @@ class KerasBackend:
         losses = history.history.get("loss") or [cb.last_loss]
         return float(losses[-1])  # Keras's epoch loss: the sample-weighted mean over the epoch's steps
 
+    def profile_step(self, x: np.ndarray, y: np.ndarray) -> list[str] | None:
+        """Op names of one forward + backward, where the framework shows them cheaply.
+
+        keras-torch: torch's profiler over ``model(x)`` and the loss's backward (the weights are
+        not updated). keras-tensorflow: the op types of the traced training function's graph,
+        its loop bodies included (oneDNN's rewrites happen later, inside TensorFlow's runtime,
+        and do not show). keras-jax: none collected (the kernel is inferred from Keras's source).
+        """
+        assert self.model is not None
+        model = self.model
+        xb, yb = np.asarray(x, dtype="int32"), np.asarray(y, dtype="float32").reshape(-1, 1)
+        if self.keras_backend == "torch":
+            import torch
+
+            from rnnbench.backends.kernels import profile_torch
+
+            def step() -> None:
+                p = model(torch.from_numpy(xb), training=True)
+                torch.nn.functional.binary_cross_entropy(p, torch.from_numpy(yb)).backward()
+
+            self.kernel_ops = profile_torch(step)
+            self.kernel_source = "profiled step (torch profiler)"
+            for v in model.trainable_variables:
+                getattr(v, "value", v).grad = None
+        elif self.keras_backend == "tensorflow":
+            self.kernel_ops = _tf_graph_ops(model, xb, yb)
+            self.kernel_source = "op types of the traced training graph (tf.function)"
+        return self.kernel_ops
+
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float]:
         assert self.model is not None
         p = np.asarray(self.model.predict(np.asarray(x, dtype="int32"), batch_size=batch_size, verbose=0),
@@ -326,7 +379,7 @@ class KerasBackend:
             info.update({
                 "jax": jax.__version__,
                 "jax_platform": jax.default_backend(),
-                "threads": None,  # not enforced: XLA sizes its own CPU pool
+                "threads": len(os.sched_getaffinity(0)),  # XLA's pool follows the CPU affinity
                 "threads_requested": self.threads,
                 "XLA_FLAGS": os.environ.get("XLA_FLAGS"),
                 "flush_denormal": "XLA's CPU code flushes denormals (always on)",
@@ -346,12 +399,19 @@ class KerasBackend:
         if self.thread_note:
             info["thread_note"] = self.thread_note
         path, flags = kernel_path(s, backend, gpu)
+        if self.kernel_ops is not None:
+            from rnnbench.backends.kernels import recurrent_ops
+
+            info["kernel_ops"] = recurrent_ops(self.kernel_ops)
+        info["kernel_source"] = self.kernel_source
         info.update({
             "kernel": path,
             "kernel_note": "; ".join(flags),
             "kernel_flags": flags,
             "gpu": gpu,
             "impl": s.impl,
+            "optimizer": "keras.optimizers.Adam",
+            "adam_update": "keras",
             "adam_epsilon": s.adam_epsilon if s.adam_epsilon is not None else _DEFAULT_EPSILON,
             "init": s.init,
         })

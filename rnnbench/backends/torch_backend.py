@@ -9,6 +9,7 @@ slower with denormal floats (see README).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -21,6 +22,44 @@ if TYPE_CHECKING:
     from rnnbench.suite import CellSettings
 
 _LAYERS = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}
+KERAS_EPSILON = 1e-7  # keras.optimizers.Adam's default
+
+
+class KerasAdam(torch.optim.Adam):
+    """PyTorch's Adam kernel taking Keras's update: epsilon added to √v *before* bias correction.
+
+    Keras: ``w -= lr·√(1-β₂ᵗ)/(1-β₁ᵗ) · m / (√v + ε)``; PyTorch: ``w -= lr/(1-β₁ᵗ) · m /
+    (√v/√(1-β₂ᵗ) + ε)``. They agree when PyTorch's ε is ``ε/√(1-β₂ᵗ)`` at step t, so this sets
+    exactly that before each step and lets torch's own (foreach) kernel do the update:
+    the same arithmetic as Keras, the speed of PyTorch's optimizer.
+    """
+
+    def __init__(self, params: Any, lr: float, eps: float) -> None:
+        super().__init__(params, lr=lr, eps=eps)
+        self.keras_eps = eps
+        self.t = 0
+
+    @torch.no_grad()
+    def step(self, closure: Any = None) -> Any:  # noqa: ANN401 - torch's signature
+        self.t += 1
+        for group in self.param_groups:
+            group["eps"] = self.keras_eps / math.sqrt(1.0 - group["betas"][1] ** self.t)
+        return super().step(closure)
+
+
+def make_optimizer(params: Any, s: "CellSettings") -> torch.optim.Optimizer:
+    """Adam as the cell asks: PyTorch's own update, or Keras's (``adam_update = "keras"``)."""
+    if s.adam_update == "keras":
+        eps = s.adam_epsilon if s.adam_epsilon is not None else KERAS_EPSILON
+        return KerasAdam(params, lr=s.learning_rate, eps=eps)
+    eps = s.adam_epsilon if s.adam_epsilon is not None else 1e-8
+    return torch.optim.Adam(params, lr=s.learning_rate, eps=eps)
+
+
+def adam_epsilon(s: "CellSettings") -> float:
+    if s.adam_epsilon is not None:
+        return s.adam_epsilon
+    return KERAS_EPSILON if s.adam_update == "keras" else 1e-8
 
 
 class TorchRNNClassifier(nn.Module):
@@ -67,10 +106,12 @@ class TorchBackend:
         self.s = settings
         torch.set_num_threads(resolved_threads(settings))
         torch.set_flush_denormal(settings.flush_denormal)
+        torch.backends.mkldnn.enabled = settings.onednn
         torch.manual_seed(settings.seed)
         np.random.seed(settings.seed)
         self.model: TorchRNNClassifier | None = None
         self.loss_fn = nn.BCEWithLogitsLoss()
+        self.kernel_ops: list[str] | None = None
 
     def build(self, vocab_size: int) -> None:
         self.model = TorchRNNClassifier(self.s, vocab_size)
@@ -78,8 +119,7 @@ class TorchBackend:
             from rnnbench.backends.torch_init import apply_init
 
             apply_init(self.model, self.s.init)
-        eps = self.s.adam_epsilon if self.s.adam_epsilon is not None else 1e-8
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.s.learning_rate, eps=eps)
+        self.optimizer = make_optimizer(self.model.parameters(), self.s)
 
     def param_counts(self) -> dict[str, int]:
         assert self.model is not None
@@ -120,6 +160,22 @@ class TorchBackend:
             on_step()
         return total / max(seen, 1)
 
+    def profile_step(self, x: np.ndarray, y: np.ndarray) -> list[str]:
+        """Op names of one forward + backward on ``x`` (no optimizer step; gradients dropped)."""
+        from rnnbench.backends.kernels import profile_torch
+
+        assert self.model is not None
+        model = self.model
+        model.train()
+        xb, yb = torch.from_numpy(np.ascontiguousarray(x)).long(), torch.from_numpy(np.ascontiguousarray(y)).float()
+
+        def step() -> None:
+            self.loss_fn(model(xb), yb).backward()
+
+        self.kernel_ops = profile_torch(step)
+        model.zero_grad(set_to_none=True)
+        return self.kernel_ops
+
     @torch.no_grad()
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float]:
         assert self.model is not None
@@ -136,11 +192,17 @@ class TorchBackend:
         return loss_sum / len(xt), correct / len(xt)
 
     def describe(self) -> dict[str, Any]:
+        from rnnbench.backends.kernels import recurrent_ops, torch_kernel
+
         s = self.s
         if s.impl == "cell":
             path, why = "explicit cell (Python time loop over torch ops)", "impl = \"cell\""
+        elif self.kernel_ops is not None:
+            path, why = torch_kernel(self.kernel_ops, s.arch), ""
+            if not s.onednn:
+                why = "onednn = false (torch.backends.mkldnn disabled)"
         else:
-            path, why = f"fused torch.nn.{ {'gru': 'GRU', 'lstm': 'LSTM', 'rnn': 'RNN'}[s.arch] } (ATen CPU kernel)", ""
+            path, why = f"fused torch.nn.{ {'gru': 'GRU', 'lstm': 'LSTM', 'rnn': 'RNN'}[s.arch] } (not profiled)", ""
         return {
             "framework": "torch",
             "torch": torch.__version__,
@@ -148,8 +210,14 @@ class TorchBackend:
             "interop_threads": torch.get_num_interop_threads(),
             "flush_denormal": s.flush_denormal,
             "mkldnn": torch.backends.mkldnn.is_available(),
+            "onednn_enabled": bool(torch.backends.mkldnn.enabled),
             "kernel": path,
             "kernel_note": why,
-            "adam_epsilon": s.adam_epsilon if s.adam_epsilon is not None else 1e-8,
+            "kernel_source": "profiled step" if self.kernel_ops is not None else "from the settings",
+            "kernel_ops": recurrent_ops(self.kernel_ops or []),
+            "optimizer": "torch.optim.Adam" + (" with Keras's update (epsilon before bias correction)"
+                                               if s.adam_update == "keras" else ""),
+            "adam_epsilon": adam_epsilon(s),
+            "adam_update": s.adam_update,
             "init": s.init,
         }

@@ -1,8 +1,9 @@
 """The encoded-array cache under :func:`rnnbench.paths.cache_dir`.
 
 * ``<dataset>-<key>.npz``: a finished :class:`EncodedData` (x/y train/test), key = sha256 of the
-  source's content hash, the word index's hash (keras encoding) and every :class:`DataSpec`
-  field. Uncompressed, so loading 25,000 x 200 int32 takes milliseconds.
+  source's content hash, the word index's hash (keras encoding), every :class:`DataSpec`
+  field and the code that encodes (:func:`code_version`: a change to the encoding is never
+  served stale from an older cache). Uncompressed, so loading 25,000 x 200 int32 takes milliseconds.
 * ``<dataset>-tokens-<encoding>-<key>.npz``: the tokenized reviews before shuffling, ``num_words``
   and padding (raw word-index values for keras, vocabulary ranks for rnnbench), so another
   ``num_words``/``maxlen`` does not tokenize 50,000 reviews again.
@@ -17,6 +18,7 @@ import hashlib
 import json
 import os
 import zipfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +29,18 @@ from rnnbench.paths import cache_dir
 CACHE_VERSION = 1
 
 
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A hash of the data package's source: every module that reads, tokenizes or encodes."""
+    h = hashlib.sha256()
+    for f in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def make_key(fields: dict[str, Any]) -> str:
-    blob = json.dumps({"v": CACHE_VERSION, **fields}, sort_keys=True, separators=(",", ":"))
+    blob = json.dumps({"v": CACHE_VERSION, "code": code_version(), **fields}, sort_keys=True,
+                      separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 

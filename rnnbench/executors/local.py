@@ -1,7 +1,7 @@
 """Run one cell in its own child process and turn whatever happens into a record.
 
 The child is ``python -m rnnbench.worker`` with the cell's environment set before any
-framework import, its own session (so a timeout kills its whole process group), output
+framework import, pinned to ``threads`` cores, its own session (so a timeout kills its whole process group), output
 captured to ``logs/<key>.log``, and — on Linux — a parent-death signal, so a SIGKILLed
 parent leaves no orphan training in the background. Exit, crash (signal), timeout and
 exception all come back as a record with a status; nothing here raises for a bad cell.
@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rnnbench.cellenv import cell_environment
+from rnnbench.cellenv import cell_cpus, cell_environment
 from rnnbench.results import SCHEMA_VERSION
 from rnnbench.suite import Cell
 
@@ -31,14 +31,25 @@ POLL_S = 0.05
 EventSink = Callable[[Cell, dict[str, Any]], None]
 
 
-def _set_parent_death_signal() -> None:  # runs in the child between fork and exec
-    try:
-        import ctypes
+def _child_setup(cpus: list[int]) -> Callable[[], None]:
+    """What the child does between fork and exec: pin itself to its cores (so every framework
+    sizes its thread pools alike, see :mod:`rnnbench.cellenv`) and ask for SIGKILL when the
+    parent dies (PR_SET_PDEATHSIG)."""
 
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+    def setup() -> None:
+        try:
+            os.sched_setaffinity(0, cpus)
+        except OSError:
+            pass
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+    return setup
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -133,7 +144,7 @@ def run_cell_process(
             stderr=subprocess.STDOUT,
             env=cell_environment(cell.settings),
             start_new_session=True,
-            preexec_fn=_set_parent_death_signal if sys.platform.startswith("linux") else None,
+            preexec_fn=_child_setup(cell_cpus(cell.settings)) if sys.platform.startswith("linux") else None,
         )
         timed_out = False
         try:

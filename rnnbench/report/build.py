@@ -24,6 +24,7 @@ from typing import Any
 
 from rnnbench import paths
 from rnnbench.errors import UserError
+from rnnbench.markdown import escape as md_escape
 from rnnbench.report.aggregate import (METRIC_COLUMNS, format_value, METRICS, TERMINAL_COLUMNS, Context, Pivot, Summary,
                                        check_names, pivot, summarize)
 from rnnbench.results import RunDir, resolve_run
@@ -139,13 +140,6 @@ def render_rich(summary: Summary, title: str, pivots: list[Pivot] | None = None,
     return Group(*parts)
 
 
-def _md_escape(text: Any) -> str:
-    """Markdown table cells: pipes would split the cell, HTML would render."""
-    import html
-
-    return html.escape(str(text), quote=False).replace("|", "\\|")
-
-
 def render_markdown(summary: Summary, title: str, meta: dict[str, Any] | None = None,
                     pivots: list[Pivot] | None = None, plots: list[Any] | None = None,
                     plots_note: str | None = None, calibrations: dict[str, dict[str, Any]] | None = None,
@@ -153,20 +147,20 @@ def render_markdown(summary: Summary, title: str, meta: dict[str, Any] | None = 
     from tabulate import tabulate
 
     header, rows = table_rows(summary)
-    rows = [[_md_escape(c) for c in row] for row in rows]
-    header = [_md_escape(h) for h in header]
-    out = [f"# {_md_escape(title)}", ""]
+    rows = [[md_escape(c) for c in row] for row in rows]
+    header = [md_escape(h) for h in header]
+    out = [f"# {md_escape(title)}", ""]
     if meta:
         suite = meta.get("suite", {})
         machine = meta.get("machine", {})
         if suite.get("description"):
-            out += [_md_escape(suite["description"].strip()), ""]
+            out += [md_escape(suite["description"].strip()), ""]
         versions = ", ".join(f"{k} {v}" for k, v in machine.get("versions", {}).items())
         out += [
-            f"- runs: {_md_escape(', '.join(summary.runs))}",
-            f"- machine: {_md_escape(machine.get('cpu_model'))} ({machine.get('cpu_count')} cores), "
-            f"Python {_md_escape(machine.get('python'))}, {_md_escape(versions)}",
-            f"- git commit: {_md_escape(machine.get('git_commit'))}",
+            f"- runs: {md_escape(', '.join(summary.runs))}",
+            f"- machine: {md_escape(machine.get('cpu_model'))} ({machine.get('cpu_count')} cores), "
+            f"Python {md_escape(machine.get('python'))}, {md_escape(versions)}",
+            f"- git commit: {md_escape(machine.get('git_commit'))}",
         ]
         if html_name:
             out.append(f"- full report with figures: [{html_name}]({html_name})")
@@ -185,10 +179,10 @@ def render_markdown(summary: Summary, title: str, meta: dict[str, Any] | None = 
     ]
     for p in pivots or []:
         ph, prow = p.table()
-        out += [f"## {_md_escape(p.title)}", "",
-                tabulate([[_md_escape(c) for c in r] for r in prow], headers=[_md_escape(h) for h in ph],
+        out += [f"## {md_escape(p.title)}", "",
+                tabulate([[md_escape(c) for c in r] for r in prow], headers=[md_escape(h) for h in ph],
                          tablefmt="github", disable_numparse=True), ""]
-        out += [f"_{_md_escape(n)}_" for n in p.notes] + ([""] if p.notes else [])
+        out += [f"_{md_escape(n)}_" for n in p.notes] + ([""] if p.notes else [])
     if plots:
         out += ["## Figures", ""]
         for p in plots:
@@ -201,16 +195,16 @@ def render_markdown(summary: Summary, title: str, meta: dict[str, Any] | None = 
     params = [r for r in summary.rows if r.get("params_total")]
     if params:
         out += ["## Parameters", ""]
-        prow = [[_md_escape(r["cell"]), _fmt(r["params_embedding"], "{:,}"), _fmt(r["params_recurrent"], "{:,}"),
-                 _fmt(r["params_head"], "{:,}"), _fmt(r["params_total"], "{:,}"), _md_escape(r.get("kernel") or "—")]
+        prow = [[md_escape(r["cell"]), _fmt(r["params_embedding"], "{:,}"), _fmt(r["params_recurrent"], "{:,}"),
+                 _fmt(r["params_head"], "{:,}"), _fmt(r["params_total"], "{:,}"), md_escape(r.get("kernel") or "—")]
                 for r in params]
         out += [tabulate(prow, headers=["cell", "embedding", "recurrent", "head", "total", "kernel"],
                          tablefmt="github", disable_numparse=True), ""]
     if summary.failures:
         out += ["## Failed cells", ""]
         for x in summary.failures:
-            out += [f"### {_md_escape(x['label'])} (repeat {x['repeat']}): {_md_escape(x['status'])}", "",
-                    _md_escape(x["error"]), ""]
+            out += [f"### {md_escape(x['label'])} (repeat {x['repeat']}): {md_escape(x['status'])}", "",
+                    md_escape(x["error"]), ""]
             if x["log_tail"]:
                 out += ["```", x["log_tail"].replace("```", "'''")[-4000:], "```", ""]
     return "\n".join(out)
