@@ -16,6 +16,15 @@ and small dimensions, and checked:
   (:mod:`~rnnbench.backends.torch_cells`, :mod:`~rnnbench.backends.keras_cells`), weights
   copied 1:1 (same names and layout).
 
+* **adam step (torch→keras)**, per variant (1 layer): PyTorch's weights copied into Keras,
+  then one optimizer update on each side — PyTorch through the adapter's own optimizer
+  (:func:`~rnnbench.backends.torch_backend.make_optimizer`, ``adam_update = "keras"`` as the
+  same-model suites set it) and ``keras.optimizers.Adam`` — and the *updates* (weight after
+  minus before) compared per weight, mapped into PyTorch's layout. PyTorch's own update
+  (``adam_update = "framework"``) fails this check with the same epsilon: it adds epsilon
+  after bias correction, Keras before. Shown as Δ grad/upd and rel in the table; the
+  tolerance is relative to the largest update.
+
 Cross-framework pairs are run for fused ↔ fused and cell ↔ cell (PyTorch has no fused
 reset-before GRU, so that variant pairs PyTorch's cell with both Keras implementations).
 
@@ -55,6 +64,8 @@ if TYPE_CHECKING:
 OUT_TOL = 1e-5
 GRAD_ATOL = 1e-5
 GRAD_RTOL = 1e-5
+UPDATE_ATOL = 1e-9
+UPDATE_RTOL = 1e-4  # of the largest update of that weight (float32 rounding of lr-sized steps)
 
 VARIANTS: dict[str, tuple[str, str]] = {  # name → (arch, gru_reset)
     "gru": ("gru", "after"),
@@ -98,6 +109,10 @@ class VerifyConfig:
     shapes: tuple[tuple[bool, int], ...] = ((False, 1), (False, 2), (True, 1), (True, 2))  # (bidirectional, layers)
     cross_impls: tuple[str, ...] = ("fused", "cell")
     fused_vs_cell: bool = True
+    adam_step: bool = True
+    adam_update: str = "keras"  # the PyTorch side's update rule in the adam check
+    learning_rate: float = 1e-3
+    adam_epsilon: float = 1e-7
 
 
 # -- the weight mapping (numpy) ---------------------------------------------------------------
@@ -228,6 +243,22 @@ class _TorchSide:
         grads = {n: p.grad.detach().numpy().copy() for n, p in self.model.named_parameters()}
         return torch.sigmoid(logits).detach().numpy().astype(np.float64), grads
 
+    def adam_update(self, x: np.ndarray, y: np.ndarray, cfg: VerifyConfig) -> dict[str, np.ndarray]:
+        """One optimizer step through the adapter's optimizer; the change of every weight."""
+        from rnnbench.backends.torch_backend import make_optimizer
+
+        torch = self.torch
+        s = self.s.model_copy(update={"adam_update": cfg.adam_update, "learning_rate": cfg.learning_rate,
+                                      "adam_epsilon": cfg.adam_epsilon})
+        opt = make_optimizer(self.model.parameters(), s)
+        before = self.state()
+        opt.zero_grad(set_to_none=True)
+        logits = self.model(torch.from_numpy(x).long())
+        torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.from_numpy(y)).backward()
+        opt.step()
+        after = self.state()
+        return {k: after[k].astype(np.float64) - before[k] for k in before}
+
     def to_keras(self, keras_side: "_KerasSide") -> None:
         st = self.state()
         s = self.s
@@ -297,6 +328,17 @@ class _KerasSide:
         return (np.asarray(p).reshape(-1).astype(np.float64),
                 [np.asarray(tf.convert_to_tensor(g)) for g in grads])
 
+    def adam_update(self, x: np.ndarray, y: np.ndarray, cfg: VerifyConfig) -> dict[str, np.ndarray]:
+        """One ``keras.optimizers.Adam`` step; the change of every weight, in PyTorch's layout
+        (Keras's single LSTM/SimpleRNN bias set against both of PyTorch's, like its gradient)."""
+        variables = [v for _, v in self._variables()]
+        before = [np.asarray(v.numpy(), np.float64) for v in variables]
+        _, grads = self.run(x, y)
+        opt = self.keras.optimizers.Adam(learning_rate=cfg.learning_rate, epsilon=cfg.adam_epsilon)
+        opt.apply_gradients(zip(grads, variables))
+        deltas = [np.asarray(v.numpy(), np.float64) - b for v, b in zip(variables, before)]
+        return self.grads_as_torch(deltas)
+
     def grads_as_torch(self, grads: list[np.ndarray]) -> dict[str, np.ndarray]:
         n_cells = len(self.cell_list())
         emb = grads[0]
@@ -312,7 +354,8 @@ class _KerasSide:
 # -- comparisons -------------------------------------------------------------------------------
 
 
-def _compare_grads(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> tuple[float, float, bool, str]:
+def _compare_grads(a: dict[str, np.ndarray], b: dict[str, np.ndarray], atol: float = GRAD_ATOL,
+                   rtol: float = GRAD_RTOL) -> tuple[float, float, bool, str]:
     if set(a) != set(b):
         missing = sorted(set(a) ^ set(b))
         raise AssertionError(f"gradient sets differ: {missing}")
@@ -324,7 +367,7 @@ def _compare_grads(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> tuple[
         diff = float(np.max(np.abs(ga - gb))) if ga.size else 0.0
         scale = float(np.max(np.abs(ga))) if ga.size else 0.0
         rel = diff / scale if scale > 0 else 0.0
-        if diff > GRAD_ATOL + GRAD_RTOL * scale:
+        if diff > atol + rtol * scale:
             ok = False
         if diff > worst_abs:
             worst_abs, worst = diff, name
@@ -417,6 +460,36 @@ def verify_case(variant: str, bidirectional: bool, layers: int, cfg: VerifyConfi
     return rows
 
 
+def verify_adam(variant: str, cfg: VerifyConfig) -> VerifyRow:
+    """One optimizer update on each side from the same weights and batch (1 layer, unidirectional)."""
+    arch, reset = VARIANTS[variant]
+    impl = "cell" if (arch == "gru" and reset == "before") else "fused"
+    rng = np.random.RandomState(cfg.seed + 54321)
+    x = rng.randint(0, cfg.vocab, size=(cfg.batch, cfg.seq_len)).astype(np.int64)
+    y = rng.randint(0, 2, size=(cfg.batch,)).astype(np.float32)
+    t0 = time.perf_counter()
+    ts = _TorchSide(_settings(variant, False, 1, impl, "torch", cfg), cfg)
+    ks = _KerasSide(_settings(variant, False, 1, impl, "keras-tensorflow", cfg), cfg)
+    ts.to_keras(ks)
+    # An update is read as (weight after − weight before) in float32: allow the weights' rounding.
+    ulp = 4 * float(np.finfo(np.float32).eps) * max(float(np.max(np.abs(w))) for w in ts.state().values())
+    upd_t = ts.adam_update(x, y, cfg)
+    upd_k = ks.adam_update(x, y, cfg)
+    out_t, _ = ts.run(x, y)
+    out_k, _ = ks.run(x, y)
+    out_diff = float(np.max(np.abs(out_t - out_k)))
+    u_abs, u_rel, u_ok, worst = _compare_grads(upd_t, upd_k, UPDATE_ATOL + ulp, UPDATE_RTOL)
+    two_biases = not (arch == "gru" and reset == "after")
+    # PyTorch's LSTM/RNN (and its reset-before cell) carry b_ih and b_hh where Keras has one bias:
+    # both get the same gradient and the same Adam step, so their sum moves twice as far and the
+    # outputs after the step differ by design. There only the updates are judged.
+    ok = u_ok and (two_biases or out_diff <= OUT_TOL)
+    note = worst if not u_ok else ("output after the step differs by design: PyTorch's two biases "
+                                   "each take the step" if two_biases else "")
+    return VerifyRow(case_name(variant, False, 1), "adam step (torch→keras)", f"{impl}/{impl}", out_diff,
+                     u_abs, u_rel, bool(ok), note, time.perf_counter() - t0)
+
+
 def iter_cases(cfg: VerifyConfig) -> Iterable[tuple[str, bool, int]]:
     for variant in cfg.variants:
         for bidirectional, layers in cfg.shapes:
@@ -460,6 +533,11 @@ def run_verify(cfg: VerifyConfig | None = None, progress: Any = None) -> list[Ve
             rows.extend(verify_case(variant, bidirectional, layers, cfg))
             if progress:
                 progress(case_name(variant, bidirectional, layers))
+        if cfg.adam_step:
+            for variant in cfg.variants:
+                rows.append(verify_adam(variant, cfg))
+                if progress:
+                    progress(f"{variant} adam step")
     finally:
         torch.set_num_threads(threads)
     return rows
@@ -477,13 +555,15 @@ def render_table(rows: list[VerifyRow], title: str | None = None) -> "Table":
     n_fail = sum(not r.passed for r in rows)
     t = Table(
         title=title or f"rnnbench verify: {len(rows)} checks, {n_fail} failed",
-        caption=f"pass: |Δ out| ≤ {OUT_TOL:g} and, per weight, |Δ grad| ≤ {GRAD_ATOL:g} + {GRAD_RTOL:g}·max|grad|",
+        caption=f"pass: |Δ out| ≤ {OUT_TOL:g} and, per weight, |Δ grad| ≤ {GRAD_ATOL:g} + {GRAD_RTOL:g}·max|grad|; "
+                f"adam step: the update (weight after − before) compared, |Δ upd| ≤ {UPDATE_ATOL:g} + "
+                f"{UPDATE_RTOL:g}·max|update|",
     )
     t.add_column("case")
     t.add_column("check", no_wrap=True)
     t.add_column("impl", no_wrap=True)
     t.add_column("Δ out", justify="right", no_wrap=True)
-    t.add_column("Δ grad", justify="right", no_wrap=True)
+    t.add_column("Δ grad/upd", justify="right", no_wrap=True)
     t.add_column("rel", justify="right", no_wrap=True)
     t.add_column("ok", justify="center", no_wrap=True)
     if n_fail:
