@@ -388,12 +388,15 @@ class KerasBackend:
         else:
             import torch
 
+            from rnnbench.backends.kernels import torch_flushes_denormals
+
             gpu = torch.cuda.is_available()
             info.update({
                 "torch": torch.__version__,
                 "threads": torch.get_num_threads(),
                 "interop_threads": torch.get_num_interop_threads(),
                 "flush_denormal": s.flush_denormal,
+                "denormals_flushed": torch_flushes_denormals(),
                 "jit_compile": False,
             })
         if self.thread_note:

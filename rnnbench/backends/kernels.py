@@ -46,3 +46,11 @@ def torch_kernel(ops: list[str], arch: str) -> str:
     if any(n.startswith("aten::") for n in names):
         return "torch ops step by step (no fused recurrent op seen)"
     return "unknown (no torch ops profiled)"
+
+
+def torch_flushes_denormals() -> bool:
+    """Whether this process's torch really flushes denormals: a subnormal times one comes out 0."""
+    import torch
+
+    tiny = torch.tensor([1e-40], dtype=torch.float32)  # below float32's smallest normal (1.2e-38)
+    return bool((tiny * 1.0).item() == 0.0)

@@ -192,7 +192,7 @@ class TorchBackend:
         return loss_sum / len(xt), correct / len(xt)
 
     def describe(self) -> dict[str, Any]:
-        from rnnbench.backends.kernels import recurrent_ops, torch_kernel
+        from rnnbench.backends.kernels import recurrent_ops, torch_flushes_denormals, torch_kernel
 
         s = self.s
         if s.impl == "cell":
@@ -209,6 +209,7 @@ class TorchBackend:
             "threads": torch.get_num_threads(),
             "interop_threads": torch.get_num_interop_threads(),
             "flush_denormal": s.flush_denormal,
+            "denormals_flushed": torch_flushes_denormals(),  # measured in this process, not the setting
             "mkldnn": torch.backends.mkldnn.is_available(),
             "onednn_enabled": bool(torch.backends.mkldnn.enabled),
             "kernel": path,
