@@ -1,0 +1,70 @@
+"""Every backend gets the same threads: the worker's environment and CPU affinity; the worker's
+memory and timing figures are taken where their names say."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rnnbench.cellenv import cell_cpus, cell_environment
+from rnnbench.suite import Cell, CellSettings
+
+
+def test_cell_cpus_take_the_first_threads_cores() -> None:
+    assert cell_cpus(CellSettings(threads=1), {3, 1, 2}) == [1]
+    assert cell_cpus(CellSettings(threads=2), {3, 1, 2}) == [1, 2]
+    assert cell_cpus(CellSettings(threads=8), {0, 1}) == [0, 1]  # never more than there are
+
+
+@pytest.mark.parametrize("backend", ["torch", "keras-tensorflow", "keras-jax", "keras-torch"])
+def test_every_framework_is_asked_for_the_same_thread_count(backend: str) -> None:
+    env = cell_environment(CellSettings(backend=backend, threads=3), base={})
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        assert env[var] == "3", var
+    assert "TF_ENABLE_ONEDNN_OPTS" not in env
+    assert cell_environment(CellSettings(backend=backend, onednn=False), base={})["TF_ENABLE_ONEDNN_OPTS"] == "0"
+
+
+def test_the_worker_process_is_pinned_to_its_cores(tmp_path: Path) -> None:
+    from rnnbench.executors.local import run_cell_process
+
+    cores = sorted(os.sched_getaffinity(0))
+    cell = Cell(CellSettings(backend="fake", threads=1, epochs=1, train_size=64, test_size=32, maxlen=20,
+                             num_words=200, batch_size=32, warmup_steps=0))
+    record = run_cell_process(cell, tmp_path, "run")
+    assert record["status"] == "ok", record.get("log_tail")
+    assert record["env"]["cpu_affinity"] == cores[:1]
+
+
+def test_rss_after_import_is_read_before_the_data_is_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rnnbench import worker
+
+    calls: list[str] = []
+    readings = iter(range(100, 200))
+
+    def fake_rss() -> float:
+        calls.append("rss")
+        return float(next(readings))
+
+    real_load = None
+
+    def load_dataset(spec: Any) -> Any:
+        calls.append("data")
+        return real_load(spec)
+
+    import rnnbench.data as data_mod
+    import rnnbench.measure as measure_mod
+
+    real_load = data_mod.load_dataset
+    monkeypatch.setattr(measure_mod, "rss_mb", fake_rss)
+    monkeypatch.setattr(data_mod, "load_dataset", load_dataset)
+    cell = Cell(CellSettings(backend="fake", epochs=1, train_size=64, test_size=32, maxlen=20, num_words=200,
+                             batch_size=32, warmup_steps=0))
+    out = worker.run_cell(cell.to_json())
+    m = out["metrics"]
+    assert calls[:3] == ["rss", "rss", "data"]  # start, after the framework import, then the data
+    assert (m["rss_start_mb"], m["rss_after_import_mb"]) == (100.0, 101.0)
+    assert {"framework_import_s", "framework_init_s", "data_load_s"} <= set(m)

@@ -1,0 +1,134 @@
+"""The measurement protocol's rules (rnnbench.measure): first apart, steady after.
+
+Pure functions on made-up clock readings, plus one run of the protocol with a stand-in
+backend whose step times are scripted, so every rule is checked by exact numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+from rnnbench.measure import run_protocol, steady_state, step_sizes
+from rnnbench.suite import CellSettings
+
+
+def test_step_sizes_count_the_partial_last_batch() -> None:
+    assert step_sizes(4, 64, 200) == [64, 64, 64, 8]
+    assert step_sizes(3, 64, 10_000) == [64, 64, 64]  # capped by max_steps_per_epoch
+
+
+def test_one_epoch_throughput_comes_from_the_steady_steps_not_the_compiling_epoch() -> None:
+    # step 1 compiles (10 s); the other steps take 0.1 s each; 2 warm-up steps
+    steps = [[10.0, 0.2, 0.1, 0.1, 0.1, 0.1]]
+    out = steady_state(steps, [0.5], [10.6], batch_size=32, n_train=192, warmup_steps=2)
+    assert out["steady_step_s"] == pytest.approx(0.1)
+    assert out["samples_per_s"] == pytest.approx(32 * 4 / 0.4)  # 320, not 192 / 10.6 = 18
+    assert out["steady_epoch_s"] is None
+    assert out["first_epoch_s"] == 10.6
+    assert out["steady_source"] == "steps after the first 2 of epoch 1"
+    assert out["warnings"] == []
+
+
+def test_later_epochs_form_the_steady_state_and_partial_batches_weigh_less() -> None:
+    steps = [[5.0, 1.0, 1.0], [0.9, 0.2, 0.05], [0.9, 0.2, 0.05]]
+    out = steady_state(steps, [0.6, 0.1, 0.3], [7.0, 1.15, 1.15], batch_size=64, n_train=136, warmup_steps=1)
+    assert out["steady_step_samples"] == [0.2, 0.05, 0.2, 0.05]
+    assert out["samples_per_s"] == pytest.approx((64 + 8) * 2 / 0.5)  # last batch holds 8 samples
+    assert out["steady_epoch_s"] == 1.15
+    assert out["steady_source"] == "steps after the first 1 of epochs 2-3"
+
+
+def test_evaluation_time_keeps_the_first_one_apart() -> None:
+    out = steady_state([[1.0, 1.0]] * 3, [0.616, 0.143, 0.150], [2.0] * 3, 8, 16, 0)
+    assert out["eval_first_s"] == 0.616
+    assert out["eval_s"] == pytest.approx(0.1465)
+    one = steady_state([[1.0, 1.0]], [0.616], [2.0], 8, 16, 0)
+    assert one["eval_first_s"] == 0.616 and one["eval_s"] is None
+
+
+def test_no_fallback_to_warm_up_steps_when_none_are_left() -> None:
+    out = steady_state([[9.0, 1.0, 1.0], [2.0, 1.0, 1.0]], [0.1, 0.1], [11.0, 4.0], 8, 24, warmup_steps=3)
+    assert out["steady_step_s"] is None and out["samples_per_s"] is None
+    assert out["steady_step_samples"] == []
+    assert len(out["warnings"]) == 1 and "warmup_steps = 3" in out["warnings"][0]
+
+
+class ScriptedBackend:
+    """A stand-in backend whose steps 'take' scripted times (the clock is patched)."""
+
+    def __init__(self, settings: CellSettings, clock: "FakeClock", step_times: list[float]) -> None:
+        self.s, self.clock, self.step_times, self.profiled = settings, clock, list(step_times), 0
+
+    def build(self, vocab_size: int) -> None:
+        pass
+
+    def param_counts(self) -> dict[str, int]:
+        return {"embedding": 1, "recurrent": 2, "head": 3, "total": 6}
+
+    def train_epoch(self, x: np.ndarray, y: np.ndarray, batch_size: int, on_step: Callable[[], None],
+                    max_steps: int | None) -> float:
+        n = -(-len(x) // batch_size)
+        for _ in range(min(n, max_steps or n)):
+            self.clock.t += self.step_times.pop(0)
+            on_step()
+        return 0.5
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float]:
+        self.clock.t += 0.25
+        return 0.4, 0.75
+
+    def profile_step(self, x: np.ndarray, y: np.ndarray) -> list[str]:
+        self.profiled += 1
+        self.clock.t += 100.0  # must not land in any timed figure
+        return ["aten::gru"]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class _Data:
+    def __init__(self, n: int) -> None:
+        self.x_train = np.zeros((n, 4), dtype=np.int32)
+        self.y_train = np.zeros(n, dtype=np.float32)
+        self.x_test, self.y_test = self.x_train[:8], self.y_train[:8]
+        self.vocab_size, self.source, self.source_sha256 = 10, "test", "0"
+
+
+def test_protocol_times_steps_and_keeps_the_profiled_step_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr("rnnbench.measure.time.perf_counter", clock)
+    s = CellSettings(backend="fake", epochs=2, batch_size=4, warmup_steps=1)
+    backend = ScriptedBackend(s, clock, [3.0, 0.5, 0.5, 0.4, 0.2, 0.2])
+    events: list[dict[str, Any]] = []
+    m = run_protocol(s, backend, _Data(12), events.append)
+    assert backend.profiled == 1
+    assert m["step_times_s"] == [[3.0, 0.5, 0.5], [0.4, 0.2, 0.2]]
+    assert m["steady_step_samples"] == [0.2, 0.2]
+    assert m["samples_per_s"] == pytest.approx(8 / 0.4)
+    assert m["first_epoch_s"] == pytest.approx(4.0) and m["steady_epoch_s"] == pytest.approx(0.8)
+    assert m["eval_first_s"] == pytest.approx(0.25) and m["eval_s"] == pytest.approx(0.25)
+    assert [e["epoch"] for e in events if e["event"] == "epoch"] == [1, 2]
+
+
+def test_protocol_emits_the_no_steady_state_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr("rnnbench.measure.time.perf_counter", clock)
+    s = CellSettings(backend="fake", epochs=1, batch_size=4, warmup_steps=5)
+    events: list[dict[str, Any]] = []
+    m = run_protocol(s, ScriptedBackend(s, clock, [1.0, 1.0, 1.0]), _Data(12), events.append)
+    assert m["steady_step_s"] is None
+    assert any(e["event"] == "warning" and "no steady-state steps" in e["message"] for e in events)
+
+
+def test_suite_rejects_warm_up_that_leaves_no_steady_step() -> None:
+    with pytest.raises(ValueError, match="warmup_steps = 5 leaves no steady-state step"):
+        CellSettings(max_steps_per_epoch=5, warmup_steps=5)
+    CellSettings(max_steps_per_epoch=6, warmup_steps=5)
