@@ -120,3 +120,12 @@ def test_git_commit_is_rnnbench_s_own_not_the_working_directory_s(tmp_path: Path
     _git(repo, "add", "-f", str(site / "envinfo.py"))
     _git(repo, "commit", "-q", "-m", "vendored")
     assert envinfo.git_commit() == _git(repo, "rev-parse", "HEAD")
+
+
+def test_list_names_the_extra_that_installs_a_missing_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rnnbench.backends.base import BackendInfo
+
+    monkeypatch.setattr(BackendInfo, "missing", lambda self: list(self.requires) if self.name != "fake" else [])
+    res = runner.invoke(app, ["list"], env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    assert "pip install 'rnnbench[torch]'" in res.output and "pip install 'rnnbench[keras,jax]'" in res.output

@@ -8,6 +8,7 @@ import typer
 def list_things() -> None:
     """List backends (with availability), architectures, and the ready suites."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from rnnbench.backends.base import BACKENDS
@@ -19,7 +20,7 @@ def list_things() -> None:
     for info in BACKENDS.values():
         missing = info.missing()
         t.add_row(info.name, info.description, "yes" if not missing else f"no ({', '.join(missing)} missing)",
-                  "" if not missing else info.install)
+                  "" if not missing else escape(info.install))  # escape: rich would eat "[torch]"
     console.print(t)
     a = Table(title="architectures")
     a.add_column("arch")
