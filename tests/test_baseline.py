@@ -6,7 +6,8 @@ import csv
 import json
 from pathlib import Path
 
-from test_compare import CELLS, cli, make_run
+from helpers import CELLS, cli
+from helpers import make_compare_run as make_run
 
 from rnnbench import paths
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+from helpers import MACHINE, cli
+from helpers import make_compare_run as make_run
 
-from rnnbench.cli import app
 from rnnbench.compare import (
     FASTER,
     INCOMPARABLE,
@@ -34,80 +34,6 @@ from rnnbench.compare import (
     can_reach_alpha,
 )
 from rnnbench.envinfo import fingerprint
-from rnnbench.results import append_record
-from rnnbench.suite import Cell, CellSettings
-
-runner = CliRunner()
-
-MACHINE = {"cpu_model": "Test CPU 9000", "cpu_count": 8, "python": "3.11.9", "versions": {"numpy": "2.0.0"},
-           "git_commit": "0123456789abcdef0123456789abcdef01234567", "hostname": "ci-1"}
-CELLS = ({"arch": "gru"}, {"arch": "lstm"}, {"arch": "rnn"})
-BASE_STEP = {"gru": 0.020, "lstm": 0.025, "rnn": 0.010}
-
-
-def make_run(
-    root: Path,
-    run_id: str,
-    *,
-    seed: int,
-    cells: tuple[dict[str, Any], ...] = CELLS,
-    procs: int = 5,
-    steps: int = 30,
-    ratio: float | dict[str, float] = 1.0,
-    within: float = 0.01,
-    between: float = 0.01,
-    rss: float = 300.0,
-    rss_ratio: float = 1.0,
-    acc: float = 0.85,
-    acc_shift: float = 0.0,
-    acc_noise: float = 0.002,
-    fail: dict[str, str] | None = None,
-    suite: str = "ci",
-    machine: dict[str, Any] | None = None,
-    env: dict[str, Any] | None = None,
-    common: dict[str, Any] | None = None,
-) -> Path:
-    """A run dir whose cells have lognormal step times: ``between``-process and ``within``-process noise."""
-    rng = np.random.default_rng(seed)
-    run = root / run_id
-    run.mkdir(parents=True)
-    m = dict(machine or MACHINE)
-    all_cells = []
-    for spec in cells:
-        for r in range(procs):
-            settings = CellSettings.model_validate({"backend": "fake", **(common or {}), **spec, "seed": r})
-            all_cells.append(Cell(settings=settings, repeat=r))
-    meta = {"schema": 1, "run_id": run_id, "created": "2024-05-01T12:00:00+00:00", "machine": m,
-            "fingerprint": fingerprint(m), "cells": [c.to_json() for c in all_cells],
-            "suite": {"name": suite, "fingerprint": "cells-" + suite, "regression": {}, "varying": ["arch"]}}
-    (run / "run.json").write_text(json.dumps(meta), encoding="utf-8")
-    for cell in all_cells:
-        arch = cell.settings.arch
-        status = (fail or {}).get(arch, "ok")
-        rec: dict[str, Any] = {"schema": 1, "run_id": run_id, **cell.to_json(), "status": status,
-                               "exit_code": 0, "signal": None, "error": None, "log_tail": None, "wall_s": 1.0,
-                               "metrics": None, "env": None}
-        if status == "ok":
-            rt = ratio[arch] if isinstance(ratio, dict) else ratio
-            center = BASE_STEP[arch] * rt * math.exp(rng.normal(0, between))
-            samples = [round(float(s), 6) for s in center * np.exp(rng.normal(0, within, steps))]
-            rec["metrics"] = {
-                "steady_step_samples": samples, "steady_step_s": float(np.median(samples)),
-                "step_times_s": [samples[:5], samples], "epochs": [{"epoch": 1}],
-                "peak_rss_mb": rss * rss_ratio * math.exp(rng.normal(0, 0.005)),
-                "test_acc": acc + acc_shift + float(rng.normal(0, acc_noise)),
-                "samples_per_s": 64 / float(np.median(samples)), "first_epoch_s": 2.0, "steady_epoch_s": 1.5,
-            }
-            rec["env"] = dict(env or {"framework": "fake", "threads": 1})
-        else:
-            rec["error"] = f"synthetic {status}"
-            rec["log_tail"] = "Traceback ...\n" * 20
-        append_record(run / "results.jsonl", rec)
-    return run
-
-
-def cli(*args: str) -> Any:
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def run_json(tmp_path: Path, base: Path, cand: Path, *extra: str) -> tuple[Any, dict[str, Any]]:
@@ -290,6 +216,48 @@ def test_different_machines_exit_2_unless_allowed(tmp_path: Path) -> None:
     assert "--allow-different-machines" in res.output
     res, data = run_json(tmp_path, a, b, "--allow-different-machines")
     assert res.exit_code == 0 and any("DIFFERENT MACHINES" in w for w in data["warnings"])
+
+
+# What rnnbench.envinfo.machine() records, split by whether it makes timings incomparable.
+FULL_MACHINE = {**MACHINE, "platform": "Linux-6.8.0-x86_64-with-glibc2.39", "memory_gib": 31.2, "rnnbench": "0.4.0"}
+IN_FINGERPRINT = {"cpu_model": "Other CPU 1", "cpu_count": 4, "python": "3.12.1",
+                  "versions": {"numpy": "2.1.0"}}
+NOT_IN_FINGERPRINT = {"git_commit": "fedcba9876543210fedcba9876543210fedcba98-dirty", "hostname": "ci-2",
+                      "platform": "Linux-6.9.1-x86_64-with-glibc2.39", "memory_gib": 15.5, "rnnbench": "0.5.0"}
+
+
+def test_the_fingerprint_split_covers_every_machine_field() -> None:
+    from rnnbench.envinfo import machine
+
+    assert set(machine()) == set(IN_FINGERPRINT) | set(NOT_IN_FINGERPRINT) == set(FULL_MACHINE)
+
+
+@pytest.mark.parametrize("field", sorted(IN_FINGERPRINT))
+def test_fingerprint_changes_with_cpu_cores_python_and_frameworks(field: str) -> None:
+    assert fingerprint({**FULL_MACHINE, field: IN_FINGERPRINT[field]}) != fingerprint(FULL_MACHINE)
+
+
+def test_fingerprint_changes_with_a_framework_added() -> None:
+    more = {**FULL_MACHINE, "versions": {**MACHINE["versions"], "torch": "2.13.0"}}
+    assert fingerprint(more) != fingerprint(FULL_MACHINE)
+
+
+@pytest.mark.parametrize("field", sorted(NOT_IN_FINGERPRINT))
+def test_fingerprint_ignores_commit_host_platform_memory_and_rnnbench_version(field: str) -> None:
+    assert fingerprint({**FULL_MACHINE, field: NOT_IN_FINGERPRINT[field]}) == fingerprint(FULL_MACHINE)
+    assert fingerprint({k: v for k, v in FULL_MACHINE.items() if k != field}) == fingerprint(FULL_MACHINE)
+
+
+def test_next_commit_on_another_runner_compares_without_exit_2(tmp_path: Path) -> None:
+    """Every PR is a new commit (often a new rnnbench version, another CI host): still the same machine."""
+    a = make_run(tmp_path, "a", seed=1, machine=FULL_MACHINE)
+    b = make_run(tmp_path, "b", seed=2, machine={**FULL_MACHINE, **NOT_IN_FINGERPRINT})
+    res, data = run_json(tmp_path, a, b)
+    assert res.exit_code == 0, res.output
+    assert not any("DIFFERENT MACHINES" in w for w in data["warnings"])
+    c = make_run(tmp_path, "c", seed=3, machine={**FULL_MACHINE, "cpu_count": 4})
+    res = cli("compare", a, c)
+    assert res.exit_code == 2 and "DIFFERENT MACHINES" in res.output
 
 
 def _one_error_line(res: Any, needle: str) -> None:
