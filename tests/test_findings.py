@@ -50,3 +50,33 @@ def test_parity_names_the_lstm_bias_difference() -> None:
     assert any("512" in n for n in groups["LSTM"].notes), groups["LSTM"].notes
     md = "\n".join(markdown(summarize(recs)))
     assert "## Parameter parity across backends" in md and "## GRU vs LSTM" in md
+
+
+def _with_env(rec: dict, **env: object) -> dict:
+    return {**rec, "env": dict(env)}
+
+
+def test_gru_vs_lstm_names_the_kernels_that_ran_and_html_shows_it() -> None:
+    from rnnbench.report.findings import html
+
+    onednn = "oneDNN RNN kernel (aten::mkldnn_rnn_layer, MkldnnRnnLayerBackward0)"
+    aten = "ATen's own CPU loop (aten::gru: one matmul per step, autograd through each op)"
+    recs = [_with_env(_rec("gru", "torch", s, 0.86, 60.0, GRU_P), kernel=aten, threads=2) for s in (0, 1)]
+    recs += [_with_env(_rec("lstm", "torch", s, 0.86, 50.0, LSTM_TORCH), kernel=onednn, threads=2) for s in (0, 1)]
+    summary = summarize(recs)
+    (check,) = gru_vs_lstm(summary)
+    assert any(f"GRU: {aten}; LSTM: {onednn}" in s for s in check.sentences)
+    page = html(summary)
+    assert "GRU vs LSTM — torch" in page and "mkldnn_rnn_layer" in page
+
+
+def test_thread_differences_are_reported() -> None:
+    from rnnbench.report.findings import thread_differences
+
+    recs = [_with_env(_rec("gru", "torch", 0, 0.86, 60.0, GRU_P), threads=2, interop_threads=2, cpu_affinity=[0, 1]),
+            _with_env(_rec("gru", "keras-jax", 0, 0.86, 60.0, GRU_P), threads=1, cpu_affinity=[0])]
+    diffs = thread_differences(summarize(recs))
+    assert diffs == ["1 (cores 0): GRU / keras-jax", "2 (inter-op 2; cores 0,1): GRU / torch"]
+    same = [_with_env(_rec(a, "torch", 0, 0.86, 60.0, GRU_P), threads=2) for a in ("gru", "lstm")]
+    assert thread_differences(summarize(same)) == []
+    assert "## Threads differ" in "\n".join(markdown(summarize(recs)))

@@ -125,6 +125,21 @@ def _peak_pct(rec: dict[str, Any], ctx: Context) -> float | None:
     return 100.0 * g / peak if g and peak else None
 
 
+def threads_text(env: dict[str, Any]) -> str | None:
+    """The threads a cell really ran with, as the worker recorded them: intra-op, inter-op, cores."""
+    threads = env.get("threads")
+    if threads is None:
+        return None
+    inter = env.get("interop_threads") or env.get("inter_op_threads_config") or env.get("TF_NUM_INTEROP_THREADS")
+    cores = env.get("cpu_affinity")
+    bits = [str(threads)]
+    if inter:
+        bits.append(f"inter-op {inter}")
+    if cores:
+        bits.append(f"cores {','.join(str(c) for c in cores)}")
+    return bits[0] + (f" ({'; '.join(bits[1:])})" if len(bits) > 1 else "")
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str
@@ -277,6 +292,7 @@ def summarize(records: list[dict[str, Any]], context: Context | None = None) -> 
         row["target_reached"] = sum(v["time_to_target_s"] is not None for v in values)
         row["time_to_target"] = time_to_target_text(row)
         row["kernel"] = (ok[0].get("env") or {}).get("kernel") if ok else None
+        row["threads"] = threads_text(ok[0].get("env") or {}) if ok else None
         row["group"] = first["group"]
         row["_records"] = ok  # for plots; keys starting with "_" stay out of tables and CSV
         rows.append(row)

@@ -196,9 +196,10 @@ def render_markdown(summary: Summary, title: str, meta: dict[str, Any] | None = 
     if params:
         out += ["## Parameters", ""]
         prow = [[md_escape(r["cell"]), _fmt(r["params_embedding"], "{:,}"), _fmt(r["params_recurrent"], "{:,}"),
-                 _fmt(r["params_head"], "{:,}"), _fmt(r["params_total"], "{:,}"), md_escape(r.get("kernel") or "—")]
+                 _fmt(r["params_head"], "{:,}"), _fmt(r["params_total"], "{:,}"), md_escape(r.get("kernel") or "—"),
+                 md_escape(r.get("threads") or "—")]
                 for r in params]
-        out += [tabulate(prow, headers=["cell", "embedding", "recurrent", "head", "total", "kernel"],
+        out += [tabulate(prow, headers=["cell", "embedding", "recurrent", "head", "total", "kernel", "threads"],
                          tablefmt="github", disable_numparse=True), ""]
     if summary.failures:
         out += ["## Failed cells", ""]

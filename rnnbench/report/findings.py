@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from rnnbench.markdown import escape as md_escape
 from rnnbench.report.aggregate import Summary
 
 PARTS = ("embedding", "recurrent", "head", "total")
@@ -127,11 +128,48 @@ def gru_vs_lstm(summary: Summary) -> list[ClaimCheck]:
                 f"GRU's epoch takes {ge:.1f} s vs LSTM's {le:.1f} s: GRU is {abs(1 - ge / le):.0%} {word} "
                 f"(steady-state epochs, median)."
             )
+        gk, lk = g.get("kernel"), l.get("kernel")
+        if gk and lk:
+            if gk != lk:
+                sentences.append(f"They ran different kernels — GRU: {gk}; LSTM: {lk} — which is where a speed "
+                                 "difference on this backend comes from, more than from the gate count.")
+            else:
+                sentences.append(f"Both ran the same kind of kernel: {gk}.")
+        if g.get("threads") and l.get("threads") and g["threads"] != l["threads"]:
+            sentences.append(f"Threads differed: GRU {g['threads']}, LSTM {l['threads']}.")
         s = _settings(g)
         setting = f"units {s.get('units')}, layers {s.get('layers')}, " \
                   f"{'bidirectional, ' if s.get('bidirectional') else ''}batch {s.get('batch_size')}"
         checks.append(ClaimCheck(backend=g["backend"], setting=setting, gru=g, lstm=l, sentences=sentences))
     return checks
+
+
+def thread_differences(summary: Summary) -> list[str]:
+    """A sentence per distinct thread setup when the cells did not all run with the same threads."""
+    by_threads: dict[str, list[str]] = {}
+    for row in summary.rows:
+        if row.get("threads"):
+            by_threads.setdefault(row["threads"], []).append(row["cell"])
+    if len(by_threads) < 2:
+        return []
+    return [f"{t}: {', '.join(cells)}" for t, cells in sorted(by_threads.items())]
+
+
+def html(summary: Summary) -> str:
+    """The findings as an HTML fragment (every value escaped)."""
+    from html import escape
+
+    parts: list[str] = []
+    for c in gru_vs_lstm(summary):
+        parts.append(f"<h3>GRU vs LSTM — {escape(c.backend)}</h3><p>{escape(c.setting)}: GRU test accuracy "
+                     f"{escape(_acc(c.gru))}; LSTM {escape(_acc(c.lstm))}.</p><ul>"
+                     + "".join(f"<li>{escape(x)}</li>" for x in c.sentences) + "</ul>")
+    diffs = thread_differences(summary)
+    if diffs:
+        parts.append("<h3>Threads differ between cells</h3><p>Timings of cells with different thread setups do "
+                     "not compare on equal terms (threads; inter-op; pinned cores):</p><ul>"
+                     + "".join(f"<li>{escape(d)}</li>" for d in diffs) + "</ul>")
+    return "".join(parts)
 
 
 def markdown(summary: Summary) -> list[str]:
@@ -145,9 +183,15 @@ def markdown(summary: Summary) -> list[str]:
                 "The classic Keras tutorial's claim: GRU matches LSTM's accuracy with fewer parameters and "
                 "faster training. Measured here:", ""]
         for c in checks:
-            out += [f"**{c.backend}** ({c.setting}) — GRU test accuracy {_acc(c.gru)}; "
-                    f"LSTM {_acc(c.lstm)}.", ""]
-            out += [f"- {s}" for s in c.sentences] + [""]
+            out += [f"**{md_escape(c.backend)}** ({md_escape(c.setting)}) — GRU test accuracy "
+                    f"{md_escape(_acc(c.gru))}; LSTM {md_escape(_acc(c.lstm))}.", ""]
+            out += [f"- {md_escape(s)}" for s in c.sentences] + [""]
+    diffs = thread_differences(summary)
+    if diffs:
+        out += ["## Threads differ between cells", "",
+                "Timings of cells with different thread setups do not compare on equal terms "
+                "(threads; inter-op; pinned cores):", ""]
+        out += [f"- {md_escape(d)}" for d in diffs] + [""]
     groups = parity(summary)
     if groups:
         out += ["## Parameter parity across backends", ""]
@@ -155,5 +199,5 @@ def markdown(summary: Summary) -> list[str]:
             rows = [[r["backend"], *[f"{int(r[p]):,}" if r[p] is not None else "—" for p in PARTS]] for r in g.rows]
             out += [f"**{g.label}**: {'equal on every backend' if g.equal else 'differs'}", "",
                     tabulate(rows, headers=["backend", *PARTS], tablefmt="github", disable_numparse=True), ""]
-            out += [f"- {n}" for n in g.notes] + ([""] if g.notes else [])
+            out += [f"- {md_escape(n)}" for n in g.notes] + ([""] if g.notes else [])
     return out

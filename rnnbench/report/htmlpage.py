@@ -320,6 +320,11 @@ def render_html(
          "accuracy with its min–max spread when n &gt; 1. Click a column header to sort.</p>"
          + summary_table(summary)),
     ]
+    from rnnbench.report.findings import html as findings_html
+
+    found = findings_html(summary)
+    if found:
+        sections.append(("findings", "Findings", found))
     if pivots:
         sections.append(("pivot", "Pivot", "".join(pivot_table(p) for p in pivots)))
     sections += [
@@ -364,5 +369,5 @@ def params_table(summary: Summary) -> str:
         body.append("<tr>" + _td(row_name(r, summary.varying), cls="label")
                     + "".join(_td(_fmt(r.get(f"params_{p}"), "{:,.0f}"), r.get(f"params_{p}"), "num")
                               for p in ("embedding", "recurrent", "head", "total"))
-                    + _td(r.get("kernel") or "—") + "</tr>")
-    return _table(["cell", "embedding", "recurrent", "head", "total", "kernel"], body)
+                    + _td(r.get("kernel") or "—") + _td(r.get("threads") or "—") + "</tr>")
+    return _table(["cell", "embedding", "recurrent", "head", "total", "kernel", "threads"], body)
