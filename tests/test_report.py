@@ -1,20 +1,21 @@
 """Reports from stored runs: aggregation, time to accuracy, pivots, Markdown/CSV/terminal output.
 
-The runs here are synthetic but shaped like real ones: ``run.json`` from ``start_run`` on a
-parsed suite, and one record per cell (via ``append_record``) with the metrics layout
-``rnnbench.measure`` writes — realistic epoch times, losses and accuracies per architecture.
+The runs here are synthetic but shaped like real ones (``helpers.make_report_run``):
+``run.json`` from ``start_run`` on a parsed suite, and one record per cell (via
+``append_record``) with the metrics layout ``rnnbench.measure`` writes — realistic epoch
+times, losses and accuracies per architecture.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-import math
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import EVIL, fake_metrics, suite_text
+from helpers import make_report_run as make_run
 from typer.testing import CliRunner
 
 from rnnbench.cli import app
@@ -24,79 +25,6 @@ from rnnbench.report.build import parse_formats, write_reports
 from rnnbench.results import RunDir, append_record
 from rnnbench.runner import start_run
 from rnnbench.suite import parse_suite
-
-EVIL = "<script>alert(1)</script>"
-
-# steady step (s), first-epoch extra (s), accuracy after each epoch, peak RSS (MB) — per backend × arch
-PROFILE = {
-    ("torch", "gru"): (0.097, 4.0, [0.71, 0.84, 0.87], 550),
-    ("torch", "lstm"): (0.082, 3.5, [0.69, 0.83, 0.86], 560),
-    ("torch", "rnn"): (0.041, 1.5, [0.58, 0.66, 0.70], 540),
-    ("keras-tensorflow", "gru"): (0.106, 9.0, [0.73, 0.85, 0.88], 880),
-    ("keras-tensorflow", "lstm"): (0.098, 8.0, [0.70, 0.84, 0.87], 890),
-    ("keras-tensorflow", "rnn"): (0.050, 5.0, [0.56, 0.62, 0.66], 870),
-}
-PARAMS = {"gru": 99_072, "lstm": 132_096, "rnn": 33_024}
-
-
-def suite_text(backends: list[str], name: str = "cmp", repeat: int = 2, description: str = EVIL) -> str:
-    return f'''name = "{name}"
-description = "{description}"
-repeat = {repeat}
-[defaults]
-dataset = "sample"
-epochs = 3
-target_accuracy = 0.85
-[matrix]
-arch = ["gru", "lstm", "rnn"]
-backend = {json.dumps(backends)}
-'''
-
-
-def fake_metrics(backend: str, arch: str, repeat: int, settings: dict[str, Any]) -> dict[str, Any]:
-    step, extra, accs, rss = PROFILE[(backend, arch)]
-    jitter = 1.0 + 0.03 * repeat
-    steps = 32
-    epochs, elapsed = [], 0.0
-    for i, acc in enumerate(accs):
-        wall = steps * step * jitter + (extra if i == 0 else 0.0)
-        elapsed += wall
-        epochs.append({"epoch": i + 1, "wall_s": wall, "steps": steps, "samples": steps * 64,
-                       "samples_per_s": steps * 64 / wall, "train_loss": 0.69 * math.exp(-0.5 * i) + 0.01 * repeat,
-                       "test_loss": 0.7 - 0.5 * (acc - 0.5) + 0.01 * repeat, "test_acc": acc - 0.01 * repeat,
-                       "eval_s": 1.0, "elapsed_train_s": elapsed})
-    emb = settings["num_words"] * settings["embedding_dim"]
-    params = {"embedding": emb, "recurrent": PARAMS[arch], "head": 129}
-    params["total"] = sum(params.values())
-    return {"params": params, "params_total": params["total"], "epochs": epochs,
-            "first_epoch_s": epochs[0]["wall_s"], "steady_epoch_s": epochs[1]["wall_s"],
-            "steady_step_s": step * jitter, "samples_per_s": epochs[1]["samples_per_s"], "eval_s": 1.0,
-            "train_loss": epochs[-1]["train_loss"], "test_loss": epochs[-1]["test_loss"],
-            "test_acc": epochs[-1]["test_acc"], "best_test_acc": max(e["test_acc"] for e in epochs),
-            "time_to_target_s": None, "target_accuracy": settings["target_accuracy"],
-            "peak_rss_mb": rss * jitter, "rss_after_import_mb": rss * 0.4}
-
-
-def make_run(root: Path, backends: list[str], *, name: str = "cmp", fail: str | None = None,
-             description: str = EVIL) -> RunDir:
-    """A finished synthetic run: every cell ok except ``fail`` (an arch), which crashes on repeat 1."""
-    suite = parse_suite(suite_text(backends, name, description=description), f"{name}.toml")
-    run = start_run(suite, root=root)
-    for cell in suite.cells:
-        s = cell.settings
-        base = {"schema": 1, "run_id": run.run_id, **cell.to_json(), "started": "2025-01-01T00:00:00+00:00",
-                "finished": "2025-01-01T00:01:00+00:00", "wall_s": 60.0, "exit_code": 0, "signal": None,
-                "log": f"logs/{cell.key}.log", "error": None, "log_tail": None}
-        if fail == s.arch and cell.repeat == 1:
-            rec = {**base, "status": "crashed", "exit_code": None, "signal": "SIGSEGV",
-                   "error": f"killed by signal SIGSEGV {EVIL}", "metrics": None, "env": None,
-                   "log_tail": f"Traceback (most recent call last):\n  boom {EVIL}\nSegmentation fault"}
-        else:
-            rec = {**base, "status": "ok", "metrics": fake_metrics(s.backend, s.arch, cell.repeat, s.model_dump()),
-                   "env": {"framework": s.backend, "threads": 2, "flush_denormal": True,
-                           "kernel": f"fused {s.arch} {EVIL}"}}
-        append_record(run.results, rec)
-    return run
 
 
 def _records(*runs: RunDir) -> list[dict[str, Any]]:
@@ -116,26 +44,101 @@ def test_summary_medians_spread_and_failures(tmp_path: Path) -> None:
     assert [f["status"] for f in s.failures] == ["crashed"] and "boom" in s.failures[0]["log_tail"]
 
 
-def test_time_to_target_from_epochs_and_override(tmp_path: Path) -> None:
+# Two repeats of one cell with hand-set epochs: (training wall s, test accuracy) per epoch.
+# Evaluation time (eval_s) is excluded from time to target.
+TTT_EPOCHS = {
+    0: [(10.0, 0.70), (20.0, 0.84), (30.0, 0.86)],  # training time 10, 30, 60 s at the epoch ends
+    1: [(10.0, 0.80), (20.0, 0.855), (30.0, 0.85)],  # 10, 30, 60 s; peaks at epoch 2
+}
+
+
+def _ttt_run(root: Path, target: float, *, recorded_elapsed: bool = False) -> RunDir:
+    """A finished run of the two repeats above; ``target`` is the cells' target_accuracy setting."""
+    suite = parse_suite('name = "ttt"\nrepeat = 2\n[defaults]\ndataset = "sample"\nbackend = "torch"\n'
+                        f'epochs = 3\ntarget_accuracy = {target}\n[matrix]\narch = ["gru"]\n', "ttt.toml")
+    run = start_run(suite, root=root)
+    for cell in suite.cells:
+        epochs, elapsed = [], 0.0
+        for i, (wall, acc) in enumerate(TTT_EPOCHS[cell.repeat]):
+            elapsed += wall
+            ep = {"epoch": i + 1, "wall_s": wall, "eval_s": 5.0, "test_acc": acc}
+            if recorded_elapsed:  # as rnnbench.measure writes it; here 1 s less per epoch than the walls
+                ep["elapsed_train_s"] = elapsed - (i + 1)
+            epochs.append(ep)
+        append_record(run.results, {"schema": 1, "run_id": run.run_id, **cell.to_json(), "status": "ok",
+                                    "metrics": {"epochs": epochs, "test_acc": epochs[-1]["test_acc"]},
+                                    "env": {}, "wall_s": 100.0})
+    return run
+
+
+def test_time_to_target_is_the_training_time_of_the_first_epoch_at_target(tmp_path: Path) -> None:
+    r0, r1 = sorted(_ttt_run(tmp_path / "runs", 0.85).records(), key=lambda r: r["repeat"])
+    # repeat 0: 0.70 after 10 s, 0.84 after 30 s, 0.86 after 60 s (evaluation's 5 s per epoch not counted)
+    assert time_to_target(r0, 0.85) == 60.0
+    assert time_to_target(r0, 0.84) == 30.0  # reached means ≥
+    assert time_to_target(r0, 0.70) == 10.0
+    assert time_to_target(r0, 0.5) == 10.0
+    assert time_to_target(r0, 0.861) is None  # never reached
+    assert time_to_target(r0, None) is None  # no target, no time
+    # repeat 1 peaks at epoch 2 and drops: the first epoch at target counts
+    assert time_to_target(r1, 0.85) == 30.0 and time_to_target(r1, 0.80) == 10.0
+    assert time_to_target(r1, 0.86) is None
+    # a recorded elapsed_train_s is used as recorded, not recomputed from the walls
+    q0 = min(_ttt_run(tmp_path / "runs2", 0.85, recorded_elapsed=True).records(), key=lambda r: r["repeat"])
+    assert time_to_target(q0, 0.85) == 57.0 and time_to_target(q0, 0.84) == 28.0
+
+
+def test_time_to_target_follows_the_setting_and_the_override(tmp_path: Path) -> None:
+    def row(run: RunDir, target: float | None = None) -> dict[str, Any]:
+        (r,) = summarize(run.records(), Context(target=target)).rows
+        return r
+
+    at_85 = row(_ttt_run(tmp_path / "a", 0.85))
+    assert at_85["target_accuracy"] == 0.85 and at_85["target_reached"] == 2
+    assert at_85["time_to_target_s"] == 45.0  # median of 60 and 30
+    assert (at_85["time_to_target_s_min"], at_85["time_to_target_s_max"]) == (30.0, 60.0)
+    assert at_85["time_to_target"] == "45.0"
+    # the cells' target_accuracy setting decides it: at 0.80 repeat 0 needs 30 s, repeat 1 10 s
+    at_80 = row(_ttt_run(tmp_path / "b", 0.80))
+    assert at_80["target_accuracy"] == 0.80 and at_80["time_to_target_s"] == 20.0
+    # --target (Context.target) overrides the setting
+    run = _ttt_run(tmp_path / "c", 0.85)
+    assert row(run, 0.75)["time_to_target_s"] == 20.0
+    only0 = row(run, 0.86)  # only repeat 0 (0.86 after 60 s) gets there
+    assert only0["target_accuracy"] == 0.86 and only0["target_reached"] == 1
+    assert only0["time_to_target_s"] == 60.0 and only0["time_to_target"] == "60.0 (1/2 reached)"
+    never = row(run, 0.861)
+    assert never["target_reached"] == 0 and never["time_to_target_s"] is None
+    assert never["time_to_target"] == "never ≥ 0.861"
+
+
+def test_time_to_target_when_only_some_repeats_reach_it(tmp_path: Path) -> None:
     run = make_run(tmp_path / "runs", ["torch"])
-    recs = run.records()
-    gru0 = next(r for r in recs if r["settings"]["arch"] == "gru" and r["repeat"] == 0)
-    eps = gru0["metrics"]["epochs"]
-    # GRU repeat 0 reaches 0.85 at epoch 3 (0.87), not at epoch 2 (0.84)
-    assert time_to_target(gru0, 0.85) == pytest.approx(eps[2]["elapsed_train_s"])
-    assert time_to_target(gru0, 0.80) == pytest.approx(eps[1]["elapsed_train_s"])
-    assert time_to_target(gru0, 0.95) is None
-    rows = {r["cell"]: r for r in summarize(recs).rows}
-    assert rows["SimpleRNN / torch"]["time_to_target"] == "never ≥ 0.85"
-    # repeat 1 of GRU tops out at 0.86: both reach 0.85
-    assert rows["GRU / torch"]["target_reached"] == 2
-    # --target overrides the setting; GRU repeat 1 (max 0.86) misses 0.865
-    rows = {r["cell"]: r for r in summarize(recs, Context(target=0.865)).rows}
-    assert rows["GRU / torch"]["target_reached"] == 1
-    assert rows["GRU / torch"]["time_to_target"].endswith("(1/2 reached)")
+    rows = {r["cell"]: r for r in summarize(run.records(), Context(target=0.865)).rows}
+    gru = rows["GRU / torch"]  # repeat 0 reaches 0.87 at epoch 3; repeat 1 tops out at 0.86
+    (gru0,) = [r for r in gru["_records"] if r["repeat"] == 0]
+    assert gru["target_reached"] == 1
+    assert gru["time_to_target_s"] == pytest.approx(32 * 0.097 * 3 + 4.0)  # 3 epochs of 32 steps + first-epoch extra
+    assert gru["time_to_target_s"] == time_to_target(gru0, 0.865)
+    assert gru["time_to_target"].endswith("(1/2 reached)")
     assert rows["LSTM / torch"]["time_to_target"] == "never ≥ 0.865"
-    rows = {r["cell"]: r for r in summarize(recs, Context(target=0.6)).rows}
-    assert rows["SimpleRNN / torch"]["target_reached"] == 2
+
+
+def test_cli_report_target_changes_the_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RNNBENCH_REPORTS", str(tmp_path / "reports"))
+    run = _ttt_run(tmp_path / "reports" / "runs", 0.85)
+    out = tmp_path / "reports" / run.run_id / "results.csv"
+
+    def csv_ttt(*extra: str) -> str:
+        res = CliRunner().invoke(app, ["report", run.run_id, "--format", "csv", *extra], env={"COLUMNS": "200"})
+        assert res.exit_code == 0, res.output
+        with open(out, newline="") as f:
+            (row,) = list(csv.DictReader(f))
+        return row["time_to_target_s"]
+
+    assert float(csv_ttt()) == 45.0
+    assert float(csv_ttt("--target", "0.75")) == 20.0
+    assert csv_ttt("--target", "0.9") == ""
 
 
 def test_combined_runs_pivot(tmp_path: Path) -> None:
