@@ -52,7 +52,7 @@ def data_spec(settings: Any) -> Any:
     )
 
 
-def run_cell(cell_json: dict[str, Any], events: Path | None = None) -> dict[str, Any]:
+def run_cell(cell_json: dict[str, Any], events: Path | None = None, gate: Any = None) -> dict[str, Any]:
     """Run one cell in this process and return its worker result (metrics + worker facts)."""
     from rnnbench.backends.base import ensure_available
     from rnnbench.data import load_dataset
@@ -82,7 +82,7 @@ def run_cell(cell_json: dict[str, Any], events: Path | None = None) -> dict[str,
         data = load_dataset(data_spec(s))
         load_s = time.perf_counter() - t0
         emit({"event": "data", "train": len(data.x_train), "test": len(data.x_test), "load_s": load_s})
-        metrics = run_protocol(s, backend, data, emit)
+        metrics = run_protocol(s, backend, data, emit, gate)
         metrics.update(
             {
                 "data_load_s": load_s,
@@ -105,10 +105,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cell", required=True, type=Path, help="cell JSON written by the parent")
     ap.add_argument("--out", required=True, type=Path, help="where to write the result JSON")
     ap.add_argument("--events", type=Path, help="progress events (JSON lines)")
+    ap.add_argument("--gate", nargs=2, type=int, metavar=("FD_IN", "FD_OUT"),
+                    help="take turns with another worker over these pipes (rnnbench ab; see rnnbench.turns)")
     args = ap.parse_args(argv)
     cell_json = json.loads(args.cell.read_text(encoding="utf-8"))
+    gate = None
+    if args.gate:
+        from rnnbench.turns import Gate
+
+        gate = Gate(*args.gate)
     try:
-        result = run_cell(cell_json, args.events)
+        result = run_cell(cell_json, args.events, gate)
     except Exception as e:  # noqa: BLE001 - every failure must become a record
         traceback.print_exc()
         _write_json(args.out, {"status": "error", "error": f"{type(e).__name__}: {e}",

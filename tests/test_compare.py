@@ -25,15 +25,12 @@ from rnnbench.compare import (
     SLOWER,
     UNCHANGED,
     UNSTABLE,
-    _u_lower_critical,
-    _u_null_counts,
     compare,
-    judge,
     load_snapshot,
     render_markdown,
-    can_reach_alpha,
 )
 from rnnbench.envinfo import fingerprint
+from rnnbench.stats import _u_lower_critical, _u_null_counts, can_reach_alpha, judge
 
 
 def run_json(tmp_path: Path, base: Path, cand: Path, *extra: str) -> tuple[Any, dict[str, Any]]:

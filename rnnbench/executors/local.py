@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,76 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+@dataclass
+class Worker:
+    """A started worker process and the files it writes."""
+
+    cell: Cell
+    run_dir: Path
+    name: str  # file stem under cells/ and logs/
+    proc: subprocess.Popen[bytes]
+    out: Path
+    events: Path
+    log: Path
+    started: str
+    t0: float
+    reader: _EventReader
+
+    def record(self, run_id: str, timed_out: bool) -> dict[str, Any]:
+        """The record of a finished (or killed) worker: whatever happened, as data."""
+        return _record(self, run_id, timed_out)
+
+
+def start_worker(
+    cell: Cell,
+    run_dir: Path,
+    python: str = sys.executable,
+    name: str | None = None,
+    gate: tuple[int, int] | None = None,
+    env_extra: dict[str, str] | None = None,
+) -> Worker:
+    """Start ``python -m rnnbench.worker`` for ``cell`` (pinned, own session, output to its log).
+
+    ``gate`` (the worker's ends of two pipes) makes it take turns with another worker
+    (:mod:`rnnbench.turns`); ``env_extra`` is added to the cell's environment.
+    """
+    name = name or cell.key
+    work = run_dir / "cells"
+    logs = run_dir / "logs"
+    work.mkdir(parents=True, exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)
+    spec = work / f"{name}.json"
+    out = work / f"{name}.result.json"
+    events = work / f"{name}.events.jsonl"
+    log = logs / f"{name}.log"
+    for stale in (out, events):
+        stale.unlink(missing_ok=True)
+    spec.write_text(json.dumps(cell.to_json()), encoding="utf-8")
+    args = [python, "-m", "rnnbench.worker", "--cell", str(spec), "--out", str(out), "--events", str(events)]
+    if gate:
+        args += ["--gate", str(gate[0]), str(gate[1])]
+    env = cell_environment(cell.settings)
+    env.update(env_extra or {})
+    started, t0 = now_iso(), time.monotonic()
+    with open(log, "wb") as logf:
+        proc = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            pass_fds=gate or (),
+            preexec_fn=_child_setup(cell_cpus(cell.settings)) if sys.platform.startswith("linux") else None,
+        )
+    return Worker(cell, run_dir, name, proc, out, events, log, started, t0, _EventReader(events))
+
+
+def kill(worker: Worker) -> None:
+    """Kill the worker's whole process group (TERM, then KILL after a grace period)."""
+    _kill_group(worker.proc)
+
+
 def run_cell_process(
     cell: Cell,
     run_dir: Path,
@@ -121,64 +192,47 @@ def run_cell_process(
 
     KeyboardInterrupt kills the child and propagates: an interrupted cell is not recorded.
     """
-    work = run_dir / "cells"
-    logs = run_dir / "logs"
-    work.mkdir(parents=True, exist_ok=True)
-    logs.mkdir(parents=True, exist_ok=True)
-    spec = work / f"{cell.key}.json"
-    out = work / f"{cell.key}.result.json"
-    events = work / f"{cell.key}.events.jsonl"
-    log = logs / f"{cell.key}.log"
-    for stale in (out, events):
-        stale.unlink(missing_ok=True)
-    spec.write_text(json.dumps(cell.to_json()), encoding="utf-8")
+    w = start_worker(cell, run_dir, python)
     timeout = cell.settings.timeout
-    started = now_iso()
-    t0 = time.monotonic()
-    reader = _EventReader(events)
-    with open(log, "wb") as logf:
-        proc = subprocess.Popen(
-            [python, "-m", "rnnbench.worker", "--cell", str(spec), "--out", str(out), "--events", str(events)],
-            stdin=subprocess.DEVNULL,
-            stdout=logf,
-            stderr=subprocess.STDOUT,
-            env=cell_environment(cell.settings),
-            start_new_session=True,
-            preexec_fn=_child_setup(cell_cpus(cell.settings)) if sys.platform.startswith("linux") else None,
-        )
-        timed_out = False
-        try:
-            while True:
-                try:
-                    proc.wait(POLL_S)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-                if on_event:
-                    for ev in reader.read():
-                        on_event(cell, ev)
-                if time.monotonic() - t0 > timeout:
-                    timed_out = True
-                    _kill_group(proc)
-                    break
-        except BaseException:
-            _kill_group(proc)
-            raise
+    timed_out = False
+    try:
+        while True:
+            try:
+                w.proc.wait(POLL_S)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if on_event:
+                for ev in w.reader.read():
+                    on_event(cell, ev)
+            if time.monotonic() - w.t0 > timeout:
+                timed_out = True
+                _kill_group(w.proc)
+                break
+    except BaseException:
+        _kill_group(w.proc)
+        raise
     if on_event:
-        for ev in reader.read():
+        for ev in w.reader.read():
             on_event(cell, ev)
-    wall = time.monotonic() - t0
+    return w.record(run_id, timed_out)
+
+
+def _record(w: Worker, run_id: str, timed_out: bool) -> dict[str, Any]:
+    cell, proc, out, log = w.cell, w.proc, w.out, w.log
+    timeout = cell.settings.timeout
+    wall = time.monotonic() - w.t0
     rc = proc.returncode
     record: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "run_id": run_id,
         **{k: v for k, v in cell.to_json().items()},
-        "started": started,
+        "started": w.started,
         "finished": now_iso(),
         "wall_s": round(wall, 3),
         "exit_code": rc if rc is not None and rc >= 0 else None,
         "signal": signal.Signals(-rc).name if rc is not None and rc < 0 else None,
-        "log": str(log.relative_to(run_dir)),
+        "log": str(log.relative_to(w.run_dir)),
         "metrics": None,
         "env": None,
         "error": None,

@@ -1,0 +1,78 @@
+"""Run one cell as a *pair* of worker processes that take turns, one training step each.
+
+Side A and side B (``rnnbench ab``) each get their own interpreter (a venv's Python: a
+framework upgrade, a patched build) and their own cell (setting overrides); both run
+rnnbench's worker. The turn-taking itself is :mod:`rnnbench.turns`. Whatever happens to a
+worker — crash, timeout, exception — comes back as its record, exactly as with the local
+executor; a dead side leaves the other to finish alone (its steps are then unpaired).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnnbench.executors.local import Worker, kill, start_worker
+from rnnbench.suite import Cell
+from rnnbench.turns import Referee, Side
+
+
+@dataclass(frozen=True)
+class SideSpec:
+    """What one side of an A/B comparison is: an interpreter and the cell it runs."""
+
+    name: str  # "a" or "b"
+    python: str = sys.executable
+    env: tuple[tuple[str, str], ...] = ()  # added to the cell's environment (e.g. PYTHONPATH)
+
+
+def run_pair(cells: tuple[Cell, Cell], sides: tuple[SideSpec, SideSpec], run_dir: Path, run_id: str,
+             stem: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run ``cells[0]`` on side A and ``cells[1]`` on side B in lockstep; return their records.
+
+    KeyboardInterrupt kills both workers and propagates (an interrupted pair is not recorded).
+    """
+    pipes: list[tuple[int, int, int, int]] = []  # (worker reads, parent writes, parent reads, worker writes)
+    workers: list[Worker] = []
+    try:
+        for cell, side in zip(cells, sides):
+            go_r, go_w = os.pipe()
+            done_r, done_w = os.pipe()
+            pipes.append((go_r, go_w, done_r, done_w))
+            workers.append(start_worker(cell, run_dir, side.python, name=f"{stem}.{side.name}",
+                                        gate=(go_r, done_w), env_extra=dict(side.env)))
+            os.close(go_r)  # the worker's ends live on in the worker only
+            os.close(done_w)
+        timeout = max(c.settings.timeout for c in cells)
+        referee = Referee(Side(sides[0].name, pipes[0][1], pipes[0][2]),
+                          Side(sides[1].name, pipes[1][1], pipes[1][2]), timeout=timeout)
+        timed_out = False
+        try:
+            referee.run()
+        except TimeoutError:
+            timed_out = True
+            for w in workers:
+                kill(w)
+        deadline = time.monotonic() + timeout
+        for w in workers:
+            try:
+                w.proc.wait(max(1.0, deadline - time.monotonic()))
+            except Exception:  # noqa: BLE001 - a worker that hangs after its steps is a timeout
+                timed_out = True
+                kill(w)
+        return workers[0].record(run_id, timed_out), workers[1].record(run_id, timed_out)
+    except BaseException:
+        for w in workers:
+            kill(w)
+        raise
+    finally:
+        for _, go_w, done_r, _ in pipes:
+            for fd in (go_w, done_r):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
