@@ -6,25 +6,19 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from helpers import REPO, require, require_module
 
-if "keras" not in sys.modules:
-    os.environ["KERAS_BACKEND"] = "tensorflow"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from rnnbench.backends import base
+from rnnbench.errors import UserError
+from rnnbench.suite import CellSettings
 
-from conftest import REPO  # noqa: E402
-
-from rnnbench.backends import base  # noqa: E402
-from rnnbench.errors import UserError  # noqa: E402
-from rnnbench.suite import CellSettings  # noqa: E402
-
-keras = pytest.importorskip("keras")
-pytest.importorskip("tensorflow")
+keras = require_module("keras")  # on TensorFlow: conftest pins KERAS_BACKEND before collection
+require_module("tensorflow")
 
 
 def _tiny(**kw: object) -> CellSettings:
@@ -117,7 +111,7 @@ def test_torch_init_on_keras() -> None:
 
 
 def test_keras_init_on_torch() -> None:
-    torch = pytest.importorskip("torch")
+    torch = require_module("torch")
     from rnnbench.backends.torch_backend import TorchBackend
 
     s = CellSettings(arch="lstm", units=6, embedding_dim=5, init="keras", threads=1, bidirectional=True)
@@ -158,8 +152,8 @@ print(json.dumps(out))
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_keras_other_backends_smoke(backend: str) -> None:
-    if not base.get_backend(f"keras-{backend}").available():
-        pytest.skip(f"keras-{backend} not installed")
+    b = base.get_backend(f"keras-{backend}")
+    require(b.available(), f"keras-{backend} not installed (missing {', '.join(b.missing())})")
     from rnnbench.cellenv import cell_environment
 
     env = cell_environment(CellSettings(backend=f"keras-{backend}", threads=1))

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import os
 
 import pytest
+from helpers import require_module
 
-if "keras" not in __import__("sys").modules:
-    os.environ["KERAS_BACKEND"] = "tensorflow"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from rnnbench.models import expected_params, framework_of, parity_notes  # noqa: E402
-from rnnbench.suite import CellSettings  # noqa: E402
+from rnnbench.models import expected_params, framework_of, parity_notes
+from rnnbench.suite import CellSettings
 
 VOCAB = 37
 VARIANTS = [("gru", "after"), ("gru", "before"), ("lstm", "after"), ("rnn", "after")]
@@ -50,7 +46,7 @@ def test_framework_names() -> None:
 
 @pytest.mark.parametrize("arch,reset", VARIANTS)
 def test_torch_models_match_formula(arch: str, reset: str) -> None:
-    pytest.importorskip("torch")
+    require_module("torch")
     from rnnbench.backends.torch_backend import TorchBackend
 
     for (bidirectional, layers), impl in itertools.product(SHAPES, ("fused", "cell")):
@@ -64,8 +60,8 @@ def test_torch_models_match_formula(arch: str, reset: str) -> None:
 
 @pytest.mark.parametrize("arch,reset", VARIANTS)
 def test_keras_models_match_formula(arch: str, reset: str) -> None:
-    pytest.importorskip("keras")
-    pytest.importorskip("tensorflow")
+    require_module("keras")
+    require_module("tensorflow")
     from rnnbench.backends.keras_backend import build_model
 
     for (bidirectional, layers), impl in itertools.product(SHAPES, ("fused", "cell")):
