@@ -1,43 +1,45 @@
-"""Weight transfer torch ⇄ Keras and fused ⇄ cell: every case passes, a wrong mapping fails,
-and the command prints the table and sets the exit code."""
+"""Weight transfer torch ⇄ Keras and fused ⇄ cell: every case passes, a wrong mapping fails
+(in the outputs or only in the gradients), the tolerances are the ones rnnbench.verify
+states, the Adam step agrees only with Keras's update rule, and the command prints the
+table and sets the exit code."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
-import os
-import sys
 
 import numpy as np
 import pytest
+import typer
+from helpers import require_module
+from rich.console import Console
+from typer.testing import CliRunner
 
-if "keras" not in sys.modules:
-    os.environ["KERAS_BACKEND"] = "tensorflow"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from rnnbench import verify as V
 
-pytest.importorskip("torch")
-pytest.importorskip("keras")
-pytest.importorskip("tensorflow")
+require_module("torch")
+require_module("keras")  # on TensorFlow: conftest pins KERAS_BACKEND before collection
+require_module("tensorflow")
 
-import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
-from typer.testing import CliRunner  # noqa: E402
-
-from rnnbench import verify as V  # noqa: E402
+ADAM = "adam step (torch→keras)"
 
 
 def test_every_case_passes_both_directions_and_fused_vs_cell() -> None:
     rows = V.run_verify(V.VerifyConfig())
     # 4 variants × 2 × 2 shapes; cross pairs fused/cell × 2 directions + fused↔cell per framework
-    # (no fused reset-before GRU in PyTorch: one row fewer for those 4 cases)
-    assert len(rows) == 16 * 6 - 4
+    # (no fused reset-before GRU in PyTorch: one row fewer for those 4 cases); one Adam step per variant
+    assert len(rows) == 16 * 6 - 4 + 4
     failed = [r for r in rows if not r.passed]
     assert not failed, failed
     checks = {r.check for r in rows}
-    assert checks == {"torch→keras", "keras→torch", "fused↔cell (torch)", "fused↔cell (keras)"}
+    assert checks == {"torch→keras", "keras→torch", "fused↔cell (torch)", "fused↔cell (keras)", ADAM}
     assert {r.case for r in rows} >= {"gru x1", "gru-before bi x2", "lstm bi x1", "rnn x2"}
-    s = V.summary(rows)
+    assert sorted(r.case for r in rows if r.check == ADAM) == ["gru x1", "gru-before x1", "lstm x1", "rnn x1"]
+    s = V.summary([r for r in rows if r.check != ADAM])
     print(f"verify: max |Δ out| {s['max_abs_out_diff']:.2e}, max |Δ grad| {s['max_abs_grad_diff']:.2e}, "
           f"max rel {s['max_rel_grad_diff']:.2e}")
+    # the gradient checks passed, so outputs were within OUT_TOL (the Adam rows' outputs after a
+    # step may differ by design: PyTorch's two biases each take the step)
     assert s["max_abs_out_diff"] <= V.OUT_TOL
 
 
@@ -46,7 +48,70 @@ def test_a_wrong_gate_order_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = V.VerifyConfig(cross_impls=("fused",), fused_vs_cell=False)
     rows = V.verify_case("gru", False, 1, cfg)
     assert rows and not any(r.passed for r in rows)
-    assert max(r.max_abs_out_diff for r in rows) > 1e-3
+    assert min(r.max_abs_out_diff for r in rows) > V.OUT_TOL  # caught in the outputs
+
+
+def test_a_gradient_only_mapping_error_fails_the_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outputs equal, gradients not: map Keras's single LSTM bias gradient as a weight (b_hh's
+    gradient 0) instead of against both of PyTorch's biases. Only the gradients can see it."""
+    real = V.keras_arrays_to_torch
+    monkeypatch.setattr(V, "keras_arrays_to_torch",
+                        lambda emb, cells, head, arch, for_grad=False: real(emb, cells, head, arch, False))
+    cfg = V.VerifyConfig(cross_impls=("fused",), fused_vs_cell=False)
+    rows = V.verify_case("lstm", False, 1, cfg)
+    assert [r.check for r in rows] == ["torch→keras", "keras→torch"]
+    for r in rows:
+        assert r.max_abs_out_diff <= V.OUT_TOL  # the outputs agree …
+        assert not r.passed and r.worst == "recurrent.bias_hh_l0"  # … the gradients do not
+
+
+def _grads() -> dict[str, np.ndarray]:
+    rng = np.random.RandomState(3)
+    return {"recurrent.weight_ih_l0": rng.randn(6, 4), "recurrent.bias_hh_l0": rng.randn(6), "head.bias": rng.randn(1)}
+
+
+def test_row_fails_on_one_gradient_with_equal_outputs() -> None:
+    out = np.array([0.25, 0.5, 0.75])
+    g = _grads()
+    assert V._row("c", "torch→keras", "fused/fused", out, out.copy(), g, dict(g), 0.0).passed
+    bad = {**g, "recurrent.bias_hh_l0": g["recurrent.bias_hh_l0"] + np.eye(6)[2] * 1e-3}
+    row = V._row("c", "torch→keras", "fused/fused", out, out.copy(), g, bad, 0.0)
+    assert row.max_abs_out_diff == 0.0 and not row.passed
+    assert row.worst == "recurrent.bias_hh_l0" and row.max_abs_grad_diff == pytest.approx(1e-3)
+
+
+def test_tolerances_are_the_modules() -> None:
+    """The pass/fail boundaries sit at rnnbench.verify's OUT_TOL, GRAD_ATOL and GRAD_RTOL."""
+    g = _grads()
+    out = np.array([0.25, 0.5, 0.75])
+
+    def passes(out_shift: float = 0.0, grad_shift: float = 0.0, name: str = "head.bias") -> bool:
+        other = {**g, name: g[name] + grad_shift}
+        return V._row("c", "torch→keras", "fused/fused", out, out + out_shift, g, other, 0.0).passed
+
+    assert passes(out_shift=V.OUT_TOL * 0.99) and not passes(out_shift=V.OUT_TOL * 1.01)
+    # per weight: |Δ| ≤ GRAD_ATOL + GRAD_RTOL · max|grad of that weight|
+    for name in g:
+        bound = V.GRAD_ATOL + V.GRAD_RTOL * float(np.max(np.abs(g[name])))
+        assert passes(grad_shift=bound * 0.99, name=name), name
+        assert not passes(grad_shift=bound * 1.01, name=name), name
+    # the relative part scales with the weight's own gradients (a 1000× larger gradient, 1000× the rtol room)
+    big = {"w": np.full(3, 1000.0)}
+    room = V.GRAD_ATOL + V.GRAD_RTOL * 1000.0
+    assert V._compare_grads(big, {"w": big["w"] + room * 0.99})[2]
+    assert not V._compare_grads(big, {"w": big["w"] + room * 1.01})[2]
+    assert room * 0.99 > V.GRAD_ATOL + V.GRAD_RTOL  # more than a unit-scale weight would be allowed
+
+
+@pytest.mark.parametrize("variant", ["gru", "lstm", "rnn"])
+def test_adam_step_matches_keras_with_keras_update_only(variant: str) -> None:
+    cfg = V.VerifyConfig()
+    assert cfg.adam_update == "keras"
+    row = V.verify_adam(variant, cfg)
+    assert row.check == ADAM and row.passed, row
+    # PyTorch's own Adam adds epsilon after bias correction: with the same epsilon the updates differ
+    own = V.verify_adam(variant, dataclasses.replace(cfg, adam_update="framework"))
+    assert not own.passed and own.max_rel_grad_diff > 10 * V.UPDATE_RTOL, own
 
 
 def test_mapping_round_trips() -> None:
@@ -94,7 +159,7 @@ def test_cli_quick_prints_and_exits_0() -> None:
     res = CliRunner().invoke(_app(), ["verify", "--quick", "--arch", "rnn"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())  # the console wraps at 80 columns here
-    assert "torch→keras" in text and "0 of 8 checks failed" in text  # 2 cases × 4 checks
+    assert "torch→keras" in text and "0 of 9 checks failed" in text  # 2 cases × 4 checks + the Adam step
 
 
 def test_cli_exits_1_on_a_failed_check(monkeypatch: pytest.MonkeyPatch) -> None:
