@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from conftest import write_suite
+from helpers import write_suite
 from typer.testing import CliRunner
 
 import rnnbench
