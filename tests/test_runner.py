@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, write_suite
+from helpers import REPO, write_suite
 
 from rnnbench.errors import UserError
 from rnnbench.progress import QuietProgress
@@ -30,6 +30,51 @@ batch_size = 256
 train_size = 512
 test_size = 256
 """
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting to be reaped counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _workers(run_dir: Path) -> list[int]:
+    """Pids of the live ``rnnbench.worker`` processes of the run in ``run_dir``."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"rnnbench.worker" in argv and any(str(run_dir).encode() in a for a in argv) and _alive(int(proc.name)):
+            pids.append(int(proc.name))
+    return pids
+
+
+def _still_alive_after(pids: list[int], seconds: float) -> list[int]:
+    """Poll until every pid is gone or ``seconds`` pass; the ones still running."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = [p for p in pids if _alive(p)]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)
+
+
+def _first_record(runs: Path, seconds: float = 120) -> Path | None:
+    """The run's results.jsonl once it holds a finished cell, polling up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = list(runs.glob("*/results.jsonl"))
+        if found and found[0].read_text().count("\n") >= 1:
+            return found[0]
+        time.sleep(0.1)
+    return None
 
 
 def _run(suite_path: Path, tmp_path: Path) -> RunDir:
@@ -91,20 +136,16 @@ def test_sigkill_then_resume_loses_and_repeats_nothing(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     cmd = [sys.executable, "-m", "rnnbench", "run", str(path), "-q", "--no-report", "-o", str(runs)]
     proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True)
-    deadline = time.monotonic() + 120
-    results = None
-    while time.monotonic() < deadline:
-        found = list(runs.glob("*/results.jsonl"))
-        if found and found[0].read_text().count("\n") >= 1:
-            results = found[0]
-            break
-        time.sleep(0.1)
+    results = _first_record(runs)
     assert results is not None, "no cell finished in time"
+    workers = _workers(results.parent)  # the next cell's, if it has started
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     before = [r["key"] for r in read_records(results)]
     assert 1 <= len(before) < 4
-    time.sleep(0.5)  # the worker got SIGKILL through its parent-death signal
+    # the worker got SIGKILL through its parent-death signal: none is left to write into the run
+    assert not _still_alive_after(workers, 30), "a worker outlived its SIGKILLed runner"
+    assert not _workers(results.parent)
     out = subprocess.run([*cmd[:4], "--resume", str(results.parent), "-q", "--no-report"], cwd=REPO,
                          capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
@@ -112,6 +153,32 @@ def test_sigkill_then_resume_loses_and_repeats_nothing(tmp_path: Path) -> None:
     assert after[: len(before)] == before
     assert len(after) == 4 and len(set(after)) == 4
     assert all(r["status"] == "ok" for r in read_records(results))
+
+
+def test_sigkill_of_the_runner_takes_its_worker_with_it(tmp_path: Path) -> None:
+    """A hanging cell's worker would run for its whole timeout: only the parent-death signal ends it."""
+    path = write_suite(tmp_path, FAKE + 'timeout = 600\n[matrix]\nfault = ["hang"]\n')
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen([sys.executable, "-m", "rnnbench", "run", str(path), "-q", "--no-report", "-o", str(runs)],
+                            cwd=REPO, start_new_session=True)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while not workers and time.monotonic() < deadline and proc.poll() is None:
+            workers = [pid for run in runs.glob("*") for pid in _workers(run)]
+            time.sleep(0.1)
+        assert len(workers) == 1, f"expected the hanging cell's worker, found {workers}"
+        os.kill(proc.pid, signal.SIGKILL)  # the runner only: the worker is in its own session
+        proc.wait()
+        left = _still_alive_after(workers, 30)
+        assert not left, f"worker {left} still running 30 s after its runner was SIGKILLed"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_resolve_latest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -130,17 +197,15 @@ def test_ctrl_c_keeps_finished_cells_and_says_how_to_resume(tmp_path: Path) -> N
     runs = tmp_path / "runs"
     proc = subprocess.Popen([sys.executable, "-m", "rnnbench", "run", str(path), "--no-report", "-o", str(runs)],
                             cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        found = list(runs.glob("*/results.jsonl"))
-        if found and found[0].read_text().count("\n") >= 1:
-            break
-        time.sleep(0.1)
+    results = _first_record(runs)
+    if results is None:
+        proc.kill()
+        proc.communicate()
+    assert results is not None, "no cell finished in time"
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends to the foreground process group
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "rnnbench run --resume" in err and "Traceback" not in err
-    recs = read_records(found[0])
+    recs = read_records(results)
     assert 1 <= len(recs) < 4 and all(r["status"] == "ok" for r in recs)
-    ps = subprocess.run(["pgrep", "-f", str(found[0].parent)], capture_output=True, text=True)
-    assert ps.stdout.strip() == "", "no worker of the interrupted run is left running"
+    assert not _workers(results.parent), "no worker of the interrupted run is left running"
