@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rnnbench.errors import UserError
-from rnnbench.suite import load_suite, parse_suite
+from rnnbench.suite import load_suite, packaged_suites_dir, parse_suite
 
 BASE = """
 name = "t"
@@ -62,10 +62,26 @@ def test_combination_errors_name_the_cell() -> None:
         parse_suite('[defaults]\nbackend = "torch"\nrecurrent_dropout = 0.2\n', "t.toml")
 
 
-def test_ready_suites_parse() -> None:
-    for name in ("quick", "imdb"):
-        s = load_suite(name)
-        assert s.cells, name
+# Every ready suite shipped in rnnbench/suites/, with its cell count (repeats included).
+READY_SUITES = {
+    "ci": 4 * 3 * 4,  # repeat 4 × arch 3 × backend 4
+    "gru-vs-lstm": 3 * 2 * 2,  # arch 3 × backend 2 × seed 2
+    "imdb": 3 * 4,  # arch 3 × backend 4
+    "quick": 3,  # arch 3 on torch
+}
+
+
+def test_every_ready_suite_is_listed() -> None:
+    assert {p.stem for p in packaged_suites_dir().glob("*.toml")} == set(READY_SUITES)
+
+
+@pytest.mark.parametrize("name", sorted(READY_SUITES))
+def test_ready_suites_parse(name: str) -> None:
+    path = packaged_suites_dir() / f"{name}.toml"
+    s = load_suite(path)
+    assert s.name == name and len(s.cells) == READY_SUITES[name]
+    assert len({c.key for c in s.cells}) == len(s.cells)
+    assert load_suite(name).cells == s.cells  # found by bare name too
 
 
 def test_missing_suite_file() -> None:
