@@ -74,7 +74,7 @@ def test_env_calibrate_and_report_uses_it(tmp_path: Path, monkeypatch: pytest.Mo
     assert info["calibration"]["peak_gflops"] > 0
 
     # a run on this machine (start_run records this CPU): the report now has "% of peak"
-    from test_report import make_run
+    from helpers import make_report_run as make_run
 
     from rnnbench.report.build import write_reports
 
