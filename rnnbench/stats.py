@@ -239,9 +239,17 @@ def judge(
 
 
 def pair_log_ratio(a_steps: Sequence[float], b_steps: Sequence[float]) -> float | None:
-    """One pair's estimate: the median of log(b_i / a_i) over the steps both sides took."""
-    logs = [math.log(b / a) for a, b in zip(a_steps, b_steps) if a > 0 and b > 0]
-    return statistics.median(logs) if logs else None
+    """One pair's estimate of log(B step / A step) from steps taken in turns A, B, A, B, …
+
+    B's i-th step lies between A's i-th and (i+1)-th: the median of log(b_i / a_i) and the
+    median of log(b_i / a_(i+1)) err in opposite directions under drift, so their mean is
+    the estimate.
+    """
+    before = [math.log(b / a) for a, b in zip(a_steps, b_steps) if a > 0 and b > 0]
+    after = [math.log(b / a) for a, b in zip(a_steps[1:], b_steps) if a > 0 and b > 0]
+    if not before:
+        return None
+    return (statistics.median(before) + statistics.median(after or before)) / 2
 
 
 @dataclass(frozen=True)

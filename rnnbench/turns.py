@@ -9,8 +9,17 @@ One byte each way over a pair of pipes per worker:
 * the worker, at every *turn* (before the first step of each epoch and after every step),
   writes ``d`` ("done, idle") and blocks until it reads ``g`` ("go");
 * the parent first waits for both workers' first ``d`` (data loaded, model built: that work
-  overlaps, outside the paired window), then hands out turns — ``g`` to one side, wait for
-  its ``d``, then the other — alternating which side goes first, so order and drift cancel.
+  overlaps, outside the paired window), then hands out turns strictly alternating — A, B,
+  A, B — ``g`` to one side, wait for its ``d``, then the other.
+
+Why strictly alternating, not A B B A: a process that has just finished a step leaves its
+OpenMP threads spinning for a moment, and a step that follows the *same* process's step
+runs with warm caches and no spinning neighbour. With A B B A every other step of each
+side ran after itself, and measured here (2 cores, CI-sized torch GRU) the step that came
+second in its round was 30-45 % slower: a bias as large as anything worth detecting. With
+A B A B every step of both sides follows the other side's step; the remaining drift
+(B's step lies between A's k-th and (k+1)-th) cancels when B is compared with both
+neighbours (:func:`rnnbench.stats.pair_log_ratio`).
 
 A worker's own clock starts after it reads ``g`` and stops at the end of the step, so its
 recorded step times never include waiting. Work between a step and the next turn (the end of
@@ -84,13 +93,10 @@ class Referee:
 
     def run(self) -> None:
         alive = [s for s in (self.a, self.b) if s.wait_done(self.timeout)]  # both built and ready
-        k = 0
         while alive:
-            first, second = (self.a, self.b) if k % 2 == 0 else (self.b, self.a)
-            for side in (first, second):
+            for side in (self.a, self.b):
                 if side in alive:
                     side.go()
                     self.order.append(side.name)
                     if not side.wait_done(self.timeout):
                         alive.remove(side)
-            k += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
-from rnnbench.cli import baseline, compare, data, env, listing, report, run, verify
+from rnnbench.cli import ab, baseline, compare, data, env, listing, report, run, verify
 from rnnbench.errors import UserError
 
 
@@ -63,7 +63,7 @@ app.command("list")(listing.list_things)
 app.command("env")(env.env)
 app.add_typer(data.app, name="data")
 
-for _module in (compare, baseline, verify):
+for _module in (compare, baseline, verify, ab):
     _module.register(app)
 
 

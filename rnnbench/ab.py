@@ -1,0 +1,487 @@
+"""``rnnbench ab``: side A against side B, each cell as pairs of processes taking turns.
+
+A *side* is what differs: a Python environment (an interpreter or venv whose installed
+frameworks — and rnnbench, if it has one — are used) and/or setting overrides. Each cell of
+the suite runs as ``pairs`` process pairs, one worker per side, that take turns one training
+step at a time (:mod:`rnnbench.turns`, :mod:`rnnbench.executors.lockstep`); pairs go
+round-robin over the cells, so a slow spell of the machine spreads over all of them. Every
+worker's record is appended to the run's ``results.jsonl`` with an ``ab`` entry (side,
+pair, cell), so a run survives Ctrl-C and resumes like ``rnnbench run``.
+
+The verdicts (:func:`analyze`): step time from the paired ratios (:func:`rnnbench.stats.
+paired_ratio`, :func:`rnnbench.stats.paired_verdict`); peak memory and accuracy from the
+per-process values of each side (:func:`rnnbench.stats.judge`); a cell that fails on one
+side only says so. Exit codes: 0 no regression, 1 regression, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from rnnbench import paths
+from rnnbench.errors import UserError
+from rnnbench.results import SCHEMA_VERSION, RunDir, append_record, resolve_run
+from rnnbench.stats import AB_FASTER, AB_INCONCLUSIVE, AB_SLOWER, AB_UNCHANGED, judge, pair_log_ratio, \
+    paired_ratio, paired_verdict
+from rnnbench.suite import Cell, CellSettings, Suite, parse_suite
+
+DEFAULTS = {"time": 1.05, "memory": 1.10, "accuracy_drop": 0.02, "alpha": 0.01}
+FAILING_ON_B, FAILING_ON_A, FAILING_BOTH = "failing on B", "failing on A", "failing on both"
+REGRESSIONS = frozenset({AB_SLOWER, "more memory", "accuracy lower", FAILING_ON_B})
+
+
+# -- sides ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SideSpec:
+    """One side: the interpreter it runs and the settings it overrides."""
+
+    name: str  # "a" | "b"
+    python: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # PYTHONPATH when the side has no rnnbench
+    rnnbench: str = ""  # which rnnbench the side's workers run (version and where)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        bits = [self.python]
+        if self.overrides:
+            bits.append(", ".join(f"{k}={v}" for k, v in self.overrides.items()))
+        return "; ".join(bits)
+
+
+_PROBE = """
+import importlib.util, json, sys
+from importlib import metadata
+out = {"python": sys.version.split()[0], "modules": {}, "versions": {}}
+for m in sys.argv[1:]:
+    out["modules"][m] = importlib.util.find_spec(m) is not None
+for d in ("torch", "tensorflow", "tensorflow-cpu", "keras", "jax", "jaxlib", "numpy", "rnnbench"):
+    try:
+        out["versions"][d] = metadata.version(d)
+    except metadata.PackageNotFoundError:
+        pass
+spec = importlib.util.find_spec("rnnbench")
+out["rnnbench_at"] = (spec.submodule_search_locations or [None])[0] if spec else None
+print(json.dumps(out))
+"""
+
+
+def resolve_python(path: str, side: str) -> str:
+    """An interpreter path, or a venv folder (its ``bin/python``), checked to run."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        p = p / "bin" / "python"
+    if not p.exists():
+        raise UserError(f"--{side} {path}: no such interpreter or venv",
+                        hint="give a Python executable or a venv folder (with bin/python)")
+    if not os.access(p, os.X_OK):
+        raise UserError(f"--{side} {path}: {p} is not executable")
+    return str(p.absolute())
+
+
+def probe_side(name: str, python: str, overrides: dict[str, Any], needs: set[str]) -> SideSpec:
+    """Check the side's interpreter has what its cells need; say which rnnbench it will run."""
+    try:
+        out = subprocess.run([python, "-c", _PROBE, *sorted(needs | {"numpy"})], capture_output=True, text=True,
+                             timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise UserError(f"side {name.upper()}: {python} does not run: {e}") from None
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        raise UserError(f"side {name.upper()}: {python} failed: {last}")
+    info = json.loads(out.stdout.strip().splitlines()[-1])
+    missing = sorted(m for m, ok in info["modules"].items() if not ok)
+    if missing:
+        raise UserError(f"side {name.upper()} ({python}) lacks {', '.join(missing)}, which its cells need",
+                        hint=f"{python} -m pip install {' '.join(missing)}")
+    env: dict[str, str] = {}
+    if info.get("rnnbench_at"):
+        which = f"its own rnnbench {info['versions'].get('rnnbench', '?')} ({info['rnnbench_at']})"
+    else:  # no rnnbench there: run this one's worker with that side's frameworks
+        here = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = here + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")
+        which = f"this rnnbench ({here}) on the side's frameworks"
+    return SideSpec(name, python, dict(overrides), env, which, info.get("versions", {}))
+
+
+def make_sides(a: str | None, b: str | None, a_set: dict[str, Any], b_set: dict[str, Any], suite: Suite,
+               allow_same: bool = False) -> tuple[SideSpec, SideSpec]:
+    py_a = resolve_python(a, "a") if a else sys.executable
+    py_b = resolve_python(b, "b") if b else sys.executable
+    for side, over in (("a", a_set), ("b", b_set)):
+        for k, v in over.items():
+            if k not in CellSettings.model_fields:
+                raise UserError(f"--{side}-set {k}: unknown setting")
+    same = os.path.realpath(py_a) == os.path.realpath(py_b) and a_set == b_set
+    if same and not allow_same:
+        raise UserError("side A and side B differ in nothing (same interpreter, same settings)",
+                        hint="give --a/--b environments or --a-set/--b-set overrides; --aa measures A against itself")
+    needs = {m for c in suite.cells for m in _backend_modules(c.settings.backend)}
+    return (probe_side("a", py_a, a_set, needs), probe_side("b", py_b, b_set, needs))
+
+
+def _backend_modules(backend: str) -> tuple[str, ...]:
+    from rnnbench.backends.base import get_backend
+
+    return get_backend(backend).requires
+
+
+# -- the plan and the run -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairCell:
+    """A suite cell as run on each side."""
+
+    base: Cell
+    a: Cell
+    b: Cell
+
+    @property
+    def key(self) -> str:
+        return self.base.key
+
+    @property
+    def label(self) -> str:
+        return self.base.label
+
+
+def plan(suite: Suite, sides: tuple[SideSpec, SideSpec]) -> list[PairCell]:
+    """Each suite cell (repeats aside: pairs are the repeats here) with each side's overrides."""
+    out: list[PairCell] = []
+    seen: set[str] = set()
+    for c in suite.cells:
+        if c.repeat or c.key in seen:
+            continue
+        seen.add(c.key)
+        cells = []
+        for side in sides:
+            try:
+                s = CellSettings.model_validate({**c.settings.model_dump(), **side.overrides})
+            except Exception as e:  # noqa: BLE001 - pydantic's error, in one line
+                raise UserError(f"--{side.name}-set: {c.label}: {str(e).splitlines()[-1].strip()}") from None
+            cells.append(Cell(settings=s, repeat=0))
+        out.append(PairCell(c, cells[0], cells[1]))
+    return out
+
+
+def start_ab_run(suite: Suite, sides: tuple[SideSpec, SideSpec], pairs: int, thresholds: dict[str, float],
+                 root: Path | None = None) -> RunDir:
+    from rnnbench.envinfo import fingerprint, machine
+
+    root = root or paths.runs_dir()
+    stem = f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-ab-{suite.name}"
+    run, n = RunDir(root / stem), 1
+    while run.path.exists():
+        n += 1
+        run = RunDir(root / f"{stem}-{n}")
+    run.path.mkdir(parents=True)
+    (run.path / "suite.toml").write_text(suite.source_text, encoding="utf-8")
+    env = machine()
+    meta = {
+        "schema": SCHEMA_VERSION, "kind": "ab", "run_id": run.run_id,
+        "suite": {"name": suite.name, "description": suite.description, "path": suite.path,
+                  "fingerprint": suite.fingerprint, "overrides": suite.overrides, "only": suite.only},
+        "sides": [asdict(s) for s in sides], "pairs": pairs, "thresholds": thresholds,
+        "cells": [c.to_json() for c in suite.cells], "machine": env, "fingerprint": fingerprint(env),
+        "created": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+    tmp = run.run_json.with_suffix(".tmp")
+    tmp.write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+    tmp.replace(run.run_json)
+    return run
+
+
+def reopen_ab_run(ref: str) -> tuple[RunDir, Suite, tuple[SideSpec, SideSpec], int, dict[str, float]]:
+    run = resolve_run(ref)
+    meta = run.meta()
+    if meta.get("kind") != "ab":
+        raise UserError(f"{run.run_id}: not an ab run", hint="resume a suite run with: rnnbench run --resume")
+    src = (run.path / "suite.toml").read_text(encoding="utf-8")
+    suite = parse_suite(src, meta["suite"]["path"], meta["suite"].get("overrides"), meta["suite"].get("only"))
+    sides = tuple(SideSpec(**s) for s in meta["sides"])
+    return run, suite, sides, int(meta["pairs"]), dict(meta["thresholds"])  # type: ignore[return-value]
+
+
+def done_pairs(records: list[dict[str, Any]]) -> dict[str, set[int]]:
+    """Per cell key, the pair indices whose two records are both stored."""
+    seen: dict[tuple[str, int], set[str]] = {}
+    for r in records:
+        ab = r.get("ab") or {}
+        seen.setdefault((ab.get("cell"), ab.get("pair")), set()).add(ab.get("side"))
+    out: dict[str, set[int]] = {}
+    for (cell, pair), sides in seen.items():
+        if sides >= {"a", "b"}:
+            out.setdefault(cell, set()).add(pair)
+    return out
+
+
+PairRunner = Callable[..., tuple[dict[str, Any], dict[str, Any]]]
+
+
+@dataclass
+class AbSummary:
+    run: RunDir
+    ran: int
+    interrupted: bool
+    analysis: "Analysis | None" = None
+
+
+def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSpec], pairs: int,
+               thresholds: dict[str, float], until_decided: float | None = None, max_pairs: int = 16,
+               on_pair: Callable[[PairCell, int, dict[str, Any], dict[str, Any]], None] | None = None,
+               pair_runner: PairRunner | None = None) -> AbSummary:
+    """Run the missing pairs round-robin over cells; append both records of each at once.
+
+    With ``until_decided`` (seconds), after the planned pairs, cells still *inconclusive*
+    get one more pair each round until decided, ``max_pairs`` or the time is up.
+    """
+    if pair_runner is None:
+        from rnnbench.executors.lockstep import run_pair as pair_runner
+    from rnnbench.executors.lockstep import SideSpec as ExecSide
+
+    exec_sides = tuple(ExecSide(s.name, s.python, tuple(s.env.items())) for s in sides)
+    done = done_pairs(run.records())
+    ran = 0
+    t_start = time.monotonic()
+
+    def one(cell: PairCell, k: int) -> None:
+        nonlocal ran
+        ra, rb = pair_runner((cell.a, cell.b), exec_sides, run.path, run.run_id, f"{cell.key}.p{k}")
+        for side, rec in (("a", ra), ("b", rb)):
+            rec["ab"] = {"side": side, "pair": k, "cell": cell.key, "label": cell.label}
+            append_record(run.results, rec)
+        done.setdefault(cell.key, set()).add(k)
+        ran += 1
+        if on_pair:
+            on_pair(cell, k, ra, rb)
+
+    try:
+        for k in range(pairs):
+            for cell in cells:
+                if k not in done.get(cell.key, set()):
+                    one(cell, k)
+        if until_decided:
+            while time.monotonic() - t_start < until_decided:
+                analysis = analyze(run.records(), cells, thresholds)
+                open_cells = [c for c in cells if analysis.by_key[c.key].time_verdict == AB_INCONCLUSIVE
+                              and len(done.get(c.key, ())) < max_pairs]
+                if not open_cells:
+                    break
+                for cell in open_cells:
+                    if time.monotonic() - t_start >= until_decided:
+                        break
+                    one(cell, max(done.get(cell.key, {-1})) + 1)
+    except KeyboardInterrupt:
+        return AbSummary(run, ran, True)
+    return AbSummary(run, ran, False, analyze(run.records(), cells, thresholds))
+
+
+# -- analysis -------------------------------------------------------------------------------
+
+
+@dataclass
+class CellResult:
+    key: str
+    label: str
+    n_pairs: int
+    a_ok: int
+    b_ok: int
+    time_verdict: str
+    ratio: float | None = None
+    ci: tuple[float, float] | None = None
+    mde: float | None = None
+    pair_ratios: tuple[float, ...] = ()
+    a_step_ms: float | None = None
+    b_step_ms: float | None = None
+    memory_verdict: str | None = None
+    memory_ratio: float | None = None
+    accuracy_verdict: str | None = None
+    accuracy_diff: float | None = None
+    failing: str | None = None
+    error: str | None = None
+
+    @property
+    def verdicts(self) -> list[str]:
+        return [v for v in (self.failing, self.time_verdict, self.memory_verdict, self.accuracy_verdict) if v]
+
+    @property
+    def regression(self) -> bool:
+        return any(v in REGRESSIONS for v in self.verdicts)
+
+
+@dataclass
+class Analysis:
+    cells: list[CellResult]
+    thresholds: dict[str, float]
+
+    @property
+    def by_key(self) -> dict[str, CellResult]:
+        return {c.key: c for c in self.cells}
+
+    @property
+    def regressions(self) -> list[CellResult]:
+        return [c for c in self.cells if c.regression]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for c in self.cells:
+            out[c.time_verdict] = out.get(c.time_verdict, 0) + 1
+        return out
+
+    def summary_line(self) -> str:
+        head = f"{len(self.regressions)} regression{'s' if len(self.regressions) != 1 else ''}" \
+            if self.regressions else "no regression"
+        parts = ", ".join(f"{n} {v}" for v, n in sorted(self.counts().items()))
+        return f"{head} ({parts})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"thresholds": self.thresholds, "summary": self.summary_line(),
+                "exit_code": 1 if self.regressions else 0, "cells": [asdict(c) for c in self.cells]}
+
+
+def _median(xs: list[float]) -> float | None:
+    import statistics
+
+    return statistics.median(xs) if xs else None
+
+
+def analyze(records: list[dict[str, Any]], cells: list[PairCell], thresholds: dict[str, float]) -> Analysis:
+    th = {**DEFAULTS, **thresholds}
+    by: dict[str, dict[int, dict[str, dict[str, Any]]]] = {}
+    for r in records:
+        ab = r.get("ab") or {}
+        by.setdefault(ab.get("cell"), {}).setdefault(ab.get("pair"), {})[ab.get("side")] = r
+    out = []
+    for cell in cells:
+        pairs = {k: v for k, v in by.get(cell.key, {}).items() if {"a", "b"} <= set(v)}
+        ok_a = [p["a"] for p in pairs.values() if p["a"]["status"] == "ok"]
+        ok_b = [p["b"] for p in pairs.values() if p["b"]["status"] == "ok"]
+        res = CellResult(cell.key, cell.label, len(pairs), len(ok_a), len(ok_b), AB_INCONCLUSIVE)
+        if pairs and (len(ok_a) < len(pairs) or len(ok_b) < len(pairs)):
+            bad_a, bad_b = len(ok_a) < len(pairs), len(ok_b) < len(pairs)
+            res.failing = FAILING_BOTH if bad_a and bad_b else FAILING_ON_A if bad_a else FAILING_ON_B
+            first_bad = next(p[s] for p in pairs.values() for s in ("b", "a") if p[s]["status"] != "ok")
+            res.error = f"{first_bad['status']}: {first_bad.get('error')}"
+        logs = []
+        for p in pairs.values():
+            if p["a"]["status"] == "ok" and p["b"]["status"] == "ok":
+                lr = pair_log_ratio(p["a"]["metrics"].get("steady_step_samples") or [],
+                                    p["b"]["metrics"].get("steady_step_samples") or [])
+                if lr is not None:
+                    logs.append(lr)
+        if logs:
+            pr = paired_ratio(logs, alpha=th["alpha"])
+            res.ratio, res.ci, res.mde, res.pair_ratios = pr.ratio, pr.ci, pr.mde, pr.pair_ratios
+            res.time_verdict = paired_verdict(pr, th["time"])
+        res.a_step_ms = _ms(_median([r["metrics"]["steady_step_s"] for r in ok_a if r["metrics"].get("steady_step_s")]))
+        res.b_step_ms = _ms(_median([r["metrics"]["steady_step_s"] for r in ok_b if r["metrics"].get("steady_step_s")]))
+        mem_a = [r["metrics"]["peak_rss_mb"] for r in ok_a if r["metrics"].get("peak_rss_mb")]
+        mem_b = [r["metrics"]["peak_rss_mb"] for r in ok_b if r["metrics"].get("peak_rss_mb")]
+        if mem_a and mem_b:
+            j = judge(mem_a, mem_b, threshold=th["memory"], alpha=0.05, max_cv=None)
+            res.memory_ratio = j.effect
+            res.memory_verdict = {"worse": "more memory", "better": "less memory"}.get(j.direction, "unchanged")
+        acc_a = [r["metrics"]["test_acc"] for r in ok_a if r["metrics"].get("test_acc") is not None]
+        acc_b = [r["metrics"]["test_acc"] for r in ok_b if r["metrics"].get("test_acc") is not None]
+        if acc_a and acc_b:
+            j = judge(acc_a, acc_b, threshold=th["accuracy_drop"], alpha=0.05, max_cv=None, kind="difference",
+                      worse="lower")
+            res.accuracy_diff = j.effect
+            res.accuracy_verdict = {"worse": "accuracy lower", "better": "accuracy higher"}.get(j.direction,
+                                                                                                 "unchanged")
+        out.append(res)
+    return Analysis(out, th)
+
+
+def _ms(s: float | None) -> float | None:
+    return s * 1e3 if s is not None else None
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+COLUMNS = ("cell", "pairs", "A step ms", "B step ms", "B/A", "CI", "MDE", "time", "memory", "accuracy", "note")
+
+
+def table_rows(a: Analysis) -> list[list[str]]:
+    rows = []
+    for c in a.cells:
+        ci = f"{c.ci[0]:.3f}–{c.ci[1]:.3f}" if c.ci else "—"
+        mem = c.memory_verdict or "—"
+        if c.memory_ratio and c.memory_verdict:
+            mem += f" (×{c.memory_ratio:.3f})"
+        acc = c.accuracy_verdict or "—"
+        if c.accuracy_diff is not None and c.accuracy_verdict:
+            acc += f" ({c.accuracy_diff:+.4f})"
+        note = c.failing + (f": {c.error}" if c.error else "") if c.failing else ""
+        rows.append([c.label, str(c.n_pairs), _f(c.a_step_ms, "{:.2f}"), _f(c.b_step_ms, "{:.2f}"),
+                     _f(c.ratio, "{:.4f}"), ci, _f(c.mde, "{:.1%}"), c.time_verdict, mem, acc, note])
+    return rows
+
+
+def _f(v: float | None, fmt: str) -> str:
+    return fmt.format(v) if v is not None else "—"
+
+
+def caption(a: Analysis) -> str:
+    th = a.thresholds
+    return (f"B/A = step-time ratio (mean over process pairs of each pair's median paired log ratio); "
+            f"CI = {1 - th['alpha']:.0%} Student-t interval over pairs; MDE = effect detectable with 80% power at "
+            f"this spread. slower: CI above 1 and B/A ≥ half the threshold ×{th['time']:g}; unchanged: CI within "
+            f"(1/{th['time']:g}, {th['time']:g}); else inconclusive. Memory ×{th['memory']:g}, accuracy "
+            f"−{th['accuracy_drop']:g}: Mann–Whitney on per-process values.")
+
+
+def render_rich(a: Analysis, sides: tuple[SideSpec, SideSpec]) -> Any:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(title=f"A: {sides[0].describe()}  vs  B: {sides[1].describe()}", caption=caption(a))
+    for col in COLUMNS:
+        t.add_column(col, overflow="fold")
+    style = {AB_SLOWER: "bold red", AB_FASTER: "green", AB_INCONCLUSIVE: "yellow"}
+    for c, row in zip(a.cells, table_rows(a)):
+        row[7] = Text(row[7], style=style.get(c.time_verdict, ""))  # type: ignore[call-overload]
+        t.add_row(*row)
+    return Group(t, Text(a.summary_line(), style="bold red" if a.regressions else "bold green"))
+
+
+def render_markdown(a: Analysis, sides: tuple[SideSpec, SideSpec], title: str = "rnnbench ab") -> str:
+    from rnnbench.markdown import escape
+
+    icon = "❌" if a.regressions else "✅"
+    out = [f"## {icon} {escape(title)}: {escape(a.summary_line())}", "",
+           f"**A** {escape(sides[0].describe())} · **B** {escape(sides[1].describe())}", "",
+           "| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---" for _ in COLUMNS) + "|"]
+    for row in table_rows(a):
+        out.append("| " + " | ".join(escape(v) for v in row) + " |")
+    out += ["", f"<sub>{escape(caption(a))}</sub>", ""]
+    return "\n".join(out)
+
+
+def bench_json(a: Analysis) -> list[dict[str, Any]]:
+    """github-action-benchmark ``customSmallerIsBetter`` entries: B/A step-time ratio per cell."""
+    return [{"name": f"{c.label} - B/A step time", "unit": "ratio", "value": round(c.ratio, 5),
+             "range": f"{c.ci[0]:.4f}-{c.ci[1]:.4f}" if c.ci else "",
+             "extra": f"{c.n_pairs} pairs, verdict {c.time_verdict}"} for c in a.cells if c.ratio is not None]
+
+
+def load_analysis(ref: str) -> tuple[Analysis, tuple[SideSpec, SideSpec], RunDir]:
+    """An ab run's stored records analyzed again (``rnnbench ab --report RUN``)."""
+    run, suite, sides, _, th = reopen_ab_run(ref)
+    return analyze(run.records(), plan(suite, sides), th), sides, run
+
+
+__all__ = ["AB_FASTER", "AB_INCONCLUSIVE", "AB_SLOWER", "AB_UNCHANGED", "Analysis", "CellResult", "analyze",
+           "execute_ab", "make_sides", "plan", "start_ab_run"]

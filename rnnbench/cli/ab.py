@@ -1,0 +1,109 @@
+"""``rnnbench ab``: paired, step-by-step A/B comparison of two environments or settings.
+
+Exit codes: 0 no regression, 1 regression (B slower, more memory, accuracy lower, or
+failing where A is not), 2 bad input (one line on stderr), 130 interrupted (resumable).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+
+def ab(
+    suite: Optional[str] = typer.Argument(None, help="suite file or ready suite's name (optional with --resume)"),
+    a: Optional[str] = typer.Option(None, "--a", help="side A's Python: an interpreter or venv folder "
+                                    "(default: this one)"),
+    b: Optional[str] = typer.Option(None, "--b", help="side B's Python: an interpreter or venv folder "
+                                    "(default: this one)"),
+    a_set: Optional[List[str]] = typer.Option(None, "--a-set", help="setting override for side A: KEY=VALUE"),
+    b_set: Optional[List[str]] = typer.Option(None, "--b-set", help="setting override for side B: KEY=VALUE, "
+                                              "e.g. --b-set extra_work=0.05 (a simulated 5%% slowdown)"),
+    aa: bool = typer.Option(False, "--aa", help="allow sides that differ in nothing (an A/A noise check)"),
+    pairs: int = typer.Option(4, "--pairs", min=2, help="process pairs per cell (each pair: one worker per side)"),
+    until_decided: Optional[float] = typer.Option(
+        None, "--until-decided", help="then add pairs to inconclusive cells for up to this many seconds"),
+    max_pairs: int = typer.Option(16, "--max-pairs", min=2, help="with --until-decided: pairs per cell at most"),
+    time_: Optional[float] = typer.Option(None, "--time", help="step-time ratio that matters (default: the "
+                                          "suite's regression.time, else 1.05)"),
+    memory: Optional[float] = typer.Option(None, "--memory", help="peak-RSS ratio that counts (default 1.10)"),
+    accuracy_drop: Optional[float] = typer.Option(None, "--accuracy-drop", help="test-accuracy drop that counts "
+                                                  "(default 0.02)"),
+    alpha: Optional[float] = typer.Option(None, "--alpha", help="1 - confidence of the step-time interval "
+                                          "(default 0.01)"),
+    only: Optional[List[str]] = typer.Option(None, "--only", help="run only matching cells: KEY=VALUE"),
+    set_: Optional[List[str]] = typer.Option(None, "--set", help="override a setting on both sides: KEY=VALUE"),
+    resume: Optional[str] = typer.Option(None, "--resume", help="continue an interrupted ab run (id or 'latest')"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="runs directory (default reports/runs)"),
+    markdown: Optional[List[str]] = typer.Option(None, "--markdown", help="write Markdown to FILE ('-' = "
+                                                 "stdout; appends to $GITHUB_STEP_SUMMARY); repeatable"),
+    json_out: Optional[str] = typer.Option(None, "--json", help="write the verdicts as JSON to FILE ('-' = stdout)"),
+    bench: Optional[str] = typer.Option(None, "--bench", help="write github-action-benchmark JSON "
+                                        "(customSmallerIsBetter: B/A ratio per cell) to FILE"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress and no table; just the summary line"),
+) -> None:
+    """Side A vs side B on every cell of a suite, as pairs of processes taking turns step by step."""
+    import json
+
+    from rich.console import Console
+
+    from rnnbench import ab as abm
+    from rnnbench.compare import write_output
+    from rnnbench.errors import UserError
+    from rnnbench.suite import load_suite, parse_assignments
+
+    console = Console(stderr=True, quiet=quiet)
+    if resume:
+        run, spec, sides, pairs, thresholds = abm.reopen_ab_run(resume)
+    else:
+        if suite is None:
+            raise UserError("give a suite to compare on, or --resume RUN", hint="ready suites: rnnbench list")
+        spec = load_suite(suite, parse_assignments(set_, "--set"), parse_assignments(only, "--only"))
+        sides = abm.make_sides(a, b, parse_assignments(a_set, "--a-set"), parse_assignments(b_set, "--b-set"),
+                               spec, allow_same=aa)
+        given = {"time": time_, "memory": memory, "accuracy_drop": accuracy_drop, "alpha": alpha}
+        thresholds = {**{k: v for k, v in spec.regression.items() if k in abm.DEFAULTS},
+                      **{k: v for k, v in given.items() if v is not None}}
+        for k, v in thresholds.items():
+            if (k in ("time", "memory") and v <= 1) or (k in ("alpha", "accuracy_drop") and not 0 < v < 1):
+                raise UserError(f"--{k.replace('_', '-')} {v:g}: expected "
+                                + ("a ratio above 1, e.g. 1.05" if k in ("time", "memory") else "a number in (0, 1)"))
+        run = abm.start_ab_run(spec, sides, pairs, thresholds, root=output)
+    cells = abm.plan(spec, sides)
+    for s in sides:
+        console.print(f"side {s.name.upper()}: {s.describe()} — runs {s.rnnbench}")
+    console.print(f"{len(cells)} cells × {pairs} pairs → {run.path}")
+
+    def on_pair(cell, k, ra, rb) -> None:  # noqa: ANN001 - progress line
+        def part(r):  # noqa: ANN001, ANN202
+            m = r.get("metrics") or {}
+            if r["status"] != "ok":
+                return r["status"]
+            return f"{m['steady_step_s'] * 1e3:.1f} ms" if m.get("steady_step_s") else "ok"
+
+        console.print(f"  {cell.label} pair {k + 1}: A {part(ra)}, B {part(rb)}")
+
+    summary = abm.execute_ab(run, cells, sides, pairs, thresholds, until_decided, max_pairs, on_pair)
+    if summary.interrupted:
+        typer.echo(f"interrupted: finished pairs are kept in {run.path}; continue with "
+                   f"`rnnbench ab --resume {run.run_id}`", err=True)
+        raise typer.Exit(130)
+    analysis = summary.analysis
+    assert analysis is not None
+    if not quiet:
+        Console().print(abm.render_rich(analysis, sides))
+    else:
+        typer.echo(analysis.summary_line())
+    for dest in markdown or []:
+        write_output(abm.render_markdown(analysis, sides, f"rnnbench ab {spec.name}"), dest)
+    if json_out:
+        write_output(json.dumps({"run_id": run.run_id, **analysis.to_json()}, indent=2, default=str), json_out)
+    if bench:
+        write_output(json.dumps(abm.bench_json(analysis), indent=2), bench)
+    raise typer.Exit(1 if analysis.regressions else 0)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ab")(ab)

@@ -1,0 +1,119 @@
+"""rnnbench ab: the turn-taking protocol, the paired statistics, and the command end to end
+(real worker processes, the fake backend)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rnnbench.cli import app
+from rnnbench.stats import pair_log_ratio, paired_ratio, paired_verdict
+from rnnbench.turns import Referee, Side
+
+FAKE = """name = "f"
+[defaults]
+backend = "fake"
+dataset = "sample"
+num_words = 2000
+maxlen = 50
+epochs = 1
+batch_size = 32
+train_size = 512
+test_size = 64
+warmup_steps = 2
+[matrix]
+arch = ["gru", "lstm"]
+"""
+
+CHILD = """
+import sys, time
+from rnnbench.turns import Gate
+g = Gate(int(sys.argv[1]), int(sys.argv[2]))
+out = []
+for _ in range(int(sys.argv[3])):
+    g.turn()
+    t0 = time.monotonic(); time.sleep(0.01); out.append((t0, time.monotonic()))
+print(repr(out))
+"""
+
+
+def test_referee_alternates_strictly_and_never_lets_two_steps_overlap() -> None:
+    sides, procs = [], []
+    for name, steps in (("a", 6), ("b", 4)):  # b finishes early: a goes on alone
+        go_r, go_w = os.pipe()
+        done_r, done_w = os.pipe()
+        procs.append(subprocess.Popen([sys.executable, "-c", CHILD, str(go_r), str(done_w), str(steps)],
+                                      pass_fds=(go_r, done_w), stdout=subprocess.PIPE, text=True))
+        os.close(go_r)
+        os.close(done_w)
+        sides.append(Side(name, go_w, done_r))
+    ref = Referee(sides[0], sides[1], timeout=30)
+    ref.run()
+    spans = [eval(p.communicate(timeout=30)[0]) for p in procs]  # noqa: S307 - our own child's repr
+    # every go is followed by that side's step (plus one last go that finds the worker gone)
+    assert "".join(ref.order).startswith("abababab")
+    everything = sorted((s, e, who) for who, sp in zip("ab", spans) for s, e in sp)
+    for (s1, e1, _), (s2, _, _) in zip(everything, everything[1:]):
+        assert s2 >= e1, "two workers computed at the same time"
+    assert [who for _, _, who in everything] == list("ababababaa")
+
+
+def test_pair_log_ratio_cancels_drift_between_neighbours() -> None:
+    a = [1.0 + 0.01 * i for i in range(20)]  # A drifts slower step by step
+    b = [1.05 * (x + 0.005) for x in a]  # B 5 % slower, half a step later in the drift
+    assert math.exp(pair_log_ratio(a, b)) == pytest.approx(1.05, rel=1e-3)
+
+
+def test_paired_verdicts() -> None:
+    same = paired_ratio([0.002, -0.003, 0.001, 0.0], alpha=0.01)
+    assert paired_verdict(same, 1.05) == "unchanged" and same.ci[0] < 1 < same.ci[1]
+    slow = paired_ratio([math.log(1.05) + d for d in (0.004, -0.003, 0.002, -0.001)], alpha=0.01)
+    assert paired_verdict(slow, 1.05) == "slower"
+    assert paired_verdict(paired_ratio([-x for x in (0.05, 0.047, 0.052, 0.049)]), 1.05) == "faster"
+    wide = paired_ratio([0.1, -0.1, 0.05, -0.02], alpha=0.01)
+    assert paired_verdict(wide, 1.05) == "inconclusive" and wide.mde > 0.05
+    assert paired_verdict(paired_ratio([0.1]), 1.05) == "inconclusive"  # one pair: no interval
+
+
+runner = CliRunner()
+
+
+def _ab(tmp_path: Path, *args: str):  # noqa: ANN202
+    suite = tmp_path / "f.toml"
+    suite.write_text(FAKE, encoding="utf-8")
+    return runner.invoke(app, ["ab", str(suite), "-o", str(tmp_path / "runs"), "-q", *args])
+
+
+def test_sides_that_differ_in_nothing_or_do_not_exist_are_refused(tmp_path: Path) -> None:
+    res = _ab(tmp_path)
+    assert res.exit_code == 2 and "differ in nothing" in res.output
+    res = _ab(tmp_path, "--b", str(tmp_path / "no-venv"))
+    assert res.exit_code == 2 and "no such interpreter or venv" in res.output
+    res = _ab(tmp_path, "--b-set", "nonsense=1")
+    assert res.exit_code == 2 and "unknown setting" in res.output
+
+
+def test_ab_flags_a_slower_side_and_a_side_that_fails(tmp_path: Path) -> None:
+    res = _ab(tmp_path, "--b-set", "extra_work=2.0", "--pairs", "3", "--json", str(tmp_path / "v.json"))
+    assert res.exit_code == 1, res.output
+    data = json.loads((tmp_path / "v.json").read_text())
+    assert [c["time_verdict"] for c in data["cells"]] == ["slower", "slower"]
+    assert all(c["ratio"] > 2 and c["n_pairs"] == 3 for c in data["cells"])
+    run = next((tmp_path / "runs").iterdir())
+    recs = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()]
+    assert sorted((r["ab"]["side"], r["ab"]["pair"]) for r in recs if r["ab"]["label"] == "GRU / fake") == \
+        [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1), ("b", 2)]
+
+    res = _ab(tmp_path, "--b-set", "fault=error", "--pairs", "2", "--json", str(tmp_path / "f.json"))
+    assert res.exit_code == 1
+    cells = json.loads((tmp_path / "f.json").read_text())["cells"]
+    assert [c["failing"] for c in cells] == ["failing on B", "failing on B"]
+    assert "injected error" in cells[0]["error"]
+
