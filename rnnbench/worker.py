@@ -93,7 +93,9 @@ def run_cell(cell_json: dict[str, Any], events: Path | None = None, gate: Any = 
                 "peak_rss_mb": peak_rss_mb(),
             }
         )
-        worker = {"cpu_affinity": sorted(os.sched_getaffinity(0)), **backend.describe()}
+        from rnnbench import __version__
+
+        worker = {"rnnbench": __version__, "cpu_affinity": sorted(os.sched_getaffinity(0)), **backend.describe()}
         return {"status": "ok", "metrics": metrics, "worker": worker}
     finally:
         if ev_file:

@@ -68,3 +68,12 @@ def test_rss_after_import_is_read_before_the_data_is_loaded(monkeypatch: pytest.
     assert calls[:3] == ["rss", "rss", "data"]  # start, after the framework import, then the data
     assert (m["rss_start_mb"], m["rss_after_import_mb"]) == (100.0, 101.0)
     assert {"framework_import_s", "framework_init_s", "data_load_s"} <= set(m)
+
+
+def test_every_record_carries_the_rnnbench_version(tmp_path: Path) -> None:
+    from rnnbench import __version__
+    from rnnbench.executors.local import run_cell_process
+
+    cell = Cell(CellSettings(backend="fake", epochs=1, train_size=64, test_size=32, maxlen=20, num_words=200,
+                             batch_size=32, warmup_steps=0))
+    assert run_cell_process(cell, tmp_path, "run")["env"]["rnnbench"] == __version__

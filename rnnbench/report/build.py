@@ -160,7 +160,7 @@ def render_markdown(summary: Summary, title: str, meta: dict[str, Any] | None = 
             f"- runs: {md_escape(', '.join(summary.runs))}",
             f"- machine: {md_escape(machine.get('cpu_model'))} ({machine.get('cpu_count')} cores), "
             f"Python {md_escape(machine.get('python'))}, {md_escape(versions)}",
-            f"- git commit: {md_escape(machine.get('git_commit'))}",
+            f"- rnnbench {md_escape(machine.get('rnnbench'))}, git commit: {md_escape(machine.get('git_commit'))}",
         ]
         if html_name:
             out.append(f"- full report with figures: [{html_name}]({html_name})")
