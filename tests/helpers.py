@@ -75,16 +75,15 @@ def shared_imdb_dir() -> Path:
 def require_shared_imdb(*files: str) -> Path:
     """The shared copy of the real IMDB data (``$RNNBENCH_SHARED_IMDB`` or ``<repo>/../shared/datasets/imdb``).
 
-    The copy lives outside the repository and CI does not provide one, so its absence skips
-    even in CI — unless ``$RNNBENCH_SHARED_IMDB`` names it: a copy someone pointed at that is
-    not there fails.
+    The copy lives outside the repository; CI runs with ``shared/`` beside its clone, so in CI
+    (or when ``$RNNBENCH_SHARED_IMDB`` names it) a missing copy fails; elsewhere it skips.
     """
     d = shared_imdb_dir()
     missing = [f for f in files or ("aclImdb_labelled.tar.gz",) if not (d / f).is_file()]
     if missing:
         reason = f"the real IMDB copy is not at {d} (missing {', '.join(missing)})"
-        if os.environ.get("RNNBENCH_SHARED_IMDB"):
-            pytest.fail(f"{reason}, but $RNNBENCH_SHARED_IMDB points there", pytrace=False)
+        if os.environ.get("RNNBENCH_SHARED_IMDB") or in_ci():
+            pytest.fail(f"{reason} (CI=true or $RNNBENCH_SHARED_IMDB: the real data must be there)", pytrace=False)
         pytest.skip(reason, allow_module_level=True)
     return d
 

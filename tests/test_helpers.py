@@ -56,11 +56,14 @@ def test_a_missing_chromium_skips_outside_ci_and_fails_in_ci(tmp_path: Path, mon
     assert helpers.require_chromium() == str(fake)
 
 
-def test_shared_imdb_skips_when_absent_unless_pointed_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shared_imdb_skips_when_absent_unless_in_ci_or_pointed_at(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(helpers, "REPO", tmp_path / "repo")  # no ../shared next to it
     monkeypatch.delenv("RNNBENCH_SHARED_IMDB", raising=False)
-    monkeypatch.setenv("CI", "true")  # CI provides no copy: absent is a skip even there
+    monkeypatch.delenv("CI", raising=False)
     assert outcome(helpers.require_shared_imdb).startswith("skip: the real IMDB copy is not at")
+    monkeypatch.setenv("CI", "true")  # CI runs with shared/ beside its clone: absent is a failure
+    assert outcome(helpers.require_shared_imdb).startswith("fail: the real IMDB copy is not at")
     monkeypatch.setenv("RNNBENCH_SHARED_IMDB", str(tmp_path / "imdb"))  # pointed at, and missing: a failure
     monkeypatch.delenv("CI")
     got = outcome(helpers.require_shared_imdb)

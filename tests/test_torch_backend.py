@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 
+from helpers import require_module
 from rnnbench.suite import CellSettings
 
-torch = pytest.importorskip("torch")  # TODO: helpers.require_module (fails in CI)
+torch = require_module("torch")  # skips locally without torch, fails in CI
 
 
 def keras_adam(w: np.ndarray, grads: list[np.ndarray], lr: float, eps: float) -> np.ndarray:
