@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,13 @@ class CellSettings(BaseModel):
 SETTING_NAMES: tuple[str, ...] = tuple(CellSettings.model_fields)
 SUITE_KEYS = ("name", "description", "repeat", "defaults", "matrix", "exclude", "include", "regression", "report")
 REGRESSION_KEYS = ("time", "memory", "accuracy_drop", "alpha", "max_cv")
+REGRESSION_RANGES: dict[str, tuple[float, float, str]] = {  # open intervals
+    "time": (1.0, math.inf, "a step-time ratio above 1 (e.g. 1.05 = 5% slower counts)"),
+    "memory": (1.0, math.inf, "a peak-RSS ratio above 1 (e.g. 1.10)"),
+    "accuracy_drop": (0.0, 1.0, "an absolute accuracy drop between 0 and 1 (e.g. 0.01)"),
+    "alpha": (0.0, 1.0, "a significance level between 0 and 1 (e.g. 0.05)"),
+    "max_cv": (0.0, math.inf, "a coefficient of variation above 0 (e.g. 0.10)"),
+}
 # Settings that do not change what a cell measures: left out of its identity.
 NON_IDENTITY = ("timeout", "target_accuracy", "fault")
 
@@ -343,8 +351,11 @@ def parse_suite(
     for k, v in regression.items():
         if k not in REGRESSION_KEYS:
             raise _fail(path, f"regression.{k}", f"unknown key{_suggest(k, REGRESSION_KEYS)}")
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
-            raise _fail(path, f"regression.{k}", f"expected a non-negative number, got {v!r}")
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+            raise _fail(path, f"regression.{k}", f"expected a number, got {v!r}")
+        lo, hi, what = REGRESSION_RANGES[k]
+        if not lo < v < hi:
+            raise _fail(path, f"regression.{k}", f"expected {what}, got {v!r}")
     report = _table(path, data, "report")
 
     combos: list[dict[str, Any]] = []

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from helpers import write_suite
 
 from rnnbench.errors import UserError
 from rnnbench.suite import load_suite, packaged_suites_dir, parse_suite
@@ -47,7 +50,7 @@ def test_seed_is_not_part_of_identity() -> None:
         ('repeat = 0\n', "t.toml: repeat: expected a positive integer"),
         ('[matrix]\narch = []\n', "t.toml: matrix.arch: expected a non-empty list"),
         ('[[exclude]]\narhc = "gru"\n', "t.toml: exclude[0].arhc: unknown setting 'arhc'; did you mean 'arch'?"),
-        ('[regression]\ntime = "fast"\n', "t.toml: regression.time: expected a non-negative number"),
+        ('[regression]\ntime = "fast"\n', "t.toml: regression.time: expected a number"),
     ],
 )
 def test_errors_name_file_key_and_expectation(text: str, expected: str) -> None:
@@ -109,3 +112,20 @@ def test_combinations_are_judged_per_cell_not_per_key() -> None:
     with pytest.raises(UserError, match=r't.toml: cell: PyTorch.s fused nn.GRU.*use impl = "cell" for gru_reset = "before" \(cell gru_reset=before\)'):
         parse_suite('[matrix]\ngru_reset = ["after", "before"]\n', "t.toml")
     assert len(parse_suite('[defaults]\nimpl = "cell"\n[matrix]\ngru_reset = ["after", "before"]\n', "t.toml").cells) == 2
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), [
+    ("time", 0.5, "a step-time ratio above 1"), ("memory", 1.0, "a peak-RSS ratio above 1"),
+    ("alpha", 1.5, "a significance level between 0 and 1"), ("accuracy_drop", -0.1, "an absolute accuracy drop"),
+    ("max_cv", 0, "a coefficient of variation above 0"), ("time", "fast", "expected a number"),
+    ("time", "nan", "expected a number"),
+])
+def test_regression_thresholds_are_validated_where_the_suite_is_loaded(tmp_path: Path, key: str, value: object,
+                                                                       expected: str) -> None:
+    from rnnbench.errors import UserError
+    from rnnbench.suite import load_suite
+
+    literal = value if value != "fast" else '"fast"'
+    p = write_suite(tmp_path, f"[matrix]\narch = [\"gru\"]\n[regression]\n{key} = {literal}\n")
+    with pytest.raises(UserError, match=rf"t.toml: regression\.{key}: .*{expected}"):
+        load_suite(p)
