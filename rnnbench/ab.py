@@ -72,6 +72,7 @@ for d in ("torch", "tensorflow", "tensorflow-cpu", "keras", "jax", "jaxlib", "nu
         pass
 spec = importlib.util.find_spec("rnnbench")
 out["rnnbench_at"] = (spec.submodule_search_locations or [None])[0] if spec else None
+out["lockstep"] = bool(spec) and importlib.util.find_spec("rnnbench.turns") is not None
 print(json.dumps(out))
 """
 
@@ -105,6 +106,10 @@ def probe_side(name: str, python: str, overrides: dict[str, Any], needs: set[str
         raise UserError(f"side {name.upper()} ({python}) lacks {', '.join(missing)}, which its cells need",
                         hint=f"{python} -m pip install {' '.join(missing)}")
     env: dict[str, str] = {}
+    if info.get("rnnbench_at") and not info.get("lockstep"):
+        raise UserError(f"side {name.upper()}: its rnnbench {info['versions'].get('rnnbench', '?')} "
+                        f"({info['rnnbench_at']}) predates rnnbench ab (no lockstep worker)",
+                        hint="install a newer rnnbench there, or uninstall it to run this one's worker on its frameworks")
     if info.get("rnnbench_at"):
         which = f"its own rnnbench {info['versions'].get('rnnbench', '?')} ({info['rnnbench_at']})"
     else:  # no rnnbench there: run this one's worker with that side's frameworks
