@@ -70,6 +70,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from rnnbench.cells import digest, identity
 from rnnbench.errors import UserError
 from rnnbench.markdown import escape as md_escape
 from rnnbench.stats import Judgement, can_reach_alpha, judge
@@ -175,18 +176,7 @@ def _setting_defaults() -> dict[str, Any]:
 
 def compare_identity(settings: dict[str, Any], defaults: dict[str, Any] | None = None) -> dict[str, Any]:
     """The settings that must match for two records to be the same measurement."""
-    from rnnbench.suite import NON_IDENTITY
-
-    d = {**(defaults or {}), **settings}
-    for k in (*NON_IDENTITY, "seed", *COMPARE_IGNORED):
-        d.pop(k, None)
-    return d
-
-
-def _digest(obj: Any) -> str:
-    import hashlib
-
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    return identity(settings, defaults, COMPARE_IGNORED)
 
 
 @dataclass
@@ -211,7 +201,7 @@ def group_records(records: Iterable[dict[str, Any]]) -> dict[str, Group]:
     groups: dict[str, Group] = {}
     for r in records:
         ident = compare_identity(r.get("settings") or {}, defaults)
-        key = _digest(ident)
+        key = digest(ident)
         g = groups.get(key)
         if g is None:
             g = groups[key] = Group(key=key, label=r.get("label") or key, identity=ident, records=[],

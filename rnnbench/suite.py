@@ -10,7 +10,6 @@ the file, the key path and what was expected (with the nearest valid key for a t
 from __future__ import annotations
 
 import difflib
-import hashlib
 import itertools
 import json
 import math
@@ -21,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from rnnbench.cells import digest, identity
 from rnnbench.errors import UserError
 
 Arch = Literal["gru", "lstm", "rnn"]
@@ -135,8 +135,6 @@ REGRESSION_RANGES: dict[str, tuple[float, float, str]] = {  # open intervals
     "alpha": (0.0, 1.0, "a significance level between 0 and 1 (e.g. 0.05)"),
     "max_cv": (0.0, math.inf, "a coefficient of variation above 0 (e.g. 0.10)"),
 }
-# Settings that do not change what a cell measures: left out of its identity.
-NON_IDENTITY = ("timeout", "target_accuracy", "fault")
 
 
 @dataclass(frozen=True)
@@ -149,20 +147,17 @@ class Cell:
     @property
     def identity(self) -> dict[str, Any]:
         """The settings that define what is measured (no seed, repeat, or harness knobs)."""
-        d = self.settings.model_dump()
-        for k in (*NON_IDENTITY, "seed"):
-            d.pop(k, None)
-        return d
+        return identity(self.settings.model_dump())
 
     @property
     def group_key(self) -> str:
         """Cells with equal group keys are repeats of the same measurement (seeds pooled)."""
-        return _digest(self.identity)
+        return digest(self.identity)
 
     @property
     def key(self) -> str:
         """Unique within a run: all settings (seed included) and repeat."""
-        return f"{self.label_slug}-{_digest({**self.settings.model_dump(), '_repeat': self.repeat})}"
+        return f"{self.label_slug}-{digest({**self.settings.model_dump(), '_repeat': self.repeat})}"
 
     @property
     def label(self) -> str:
@@ -206,11 +201,7 @@ class Suite:
     @property
     def fingerprint(self) -> str:
         """Changes whenever the set of cells or their settings change (used by --resume)."""
-        return _digest([c.key for c in self.cells])
-
-
-def _digest(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:10]
+        return digest([c.key for c in self.cells])
 
 
 def _fail(path: str, key: str, message: str) -> UserError:

@@ -10,10 +10,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from rnnbench.cells import identity_key
 from rnnbench.markdown import escape as md_escape
 from rnnbench.report.aggregate import Summary
 
@@ -26,10 +26,7 @@ def _settings(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _key(row: dict[str, Any], drop: tuple[str, ...]) -> str:
-    s = _settings(row)
-    for k in (*drop, "seed", "timeout", "target_accuracy", "fault", "extra_work"):
-        s.pop(k, None)
-    return json.dumps(s, sort_keys=True, default=str)
+    return identity_key(_settings(row), ignore=(*drop, "extra_work"))
 
 
 @dataclass(frozen=True)
