@@ -169,18 +169,6 @@ def load_baseline(ref: str | Path) -> dict[str, Any]:
     return data
 
 
-def snapshot(data: dict[str, Any]) -> Any:
-    """A loaded baseline as a :class:`rnnbench.compare.Snapshot`."""
-    from rnnbench.compare import Snapshot, _checked
-    from rnnbench.results import migrate
-
-    path = Path(data.get("_path", baselines_dir() / f"{data['name']}.json"))
-    records = _checked([migrate(r) for r in data["records"]], path)
-    return Snapshot(ref=f"baseline:{data['name']}", kind="baseline", path=path, records=records,
-                    suite=data.get("suite") or {}, machine=data.get("machine") or {},
-                    fingerprint=data.get("fingerprint"), created=data.get("run_created"), run_id=data.get("run_id"))
-
-
 def list_baselines() -> list[dict[str, Any]]:
     """Summary of every saved baseline (unreadable files listed with their error)."""
     d = baselines_dir()
@@ -209,18 +197,18 @@ def cell_summary(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per cell group: processes, failures, median step ms, peak RSS and accuracy."""
     import statistics
 
-    from rnnbench.compare import _cell_name, _time_values, _varying, group_records
+    from rnnbench.cells import cell_name, group_records, time_values, varying
 
     groups = group_records(records)
-    varying = _varying(groups.values())
+    varying = varying(groups.values())
     out = []
     for g in groups.values():
         ok = g.ok
-        medians, pooled = _time_values(ok)
+        medians, pooled = time_values(ok)
         rss = [r["metrics"]["peak_rss_mb"] for r in ok if isinstance(r["metrics"].get("peak_rss_mb"), (int, float))]
         acc = [r["metrics"]["test_acc"] for r in ok if isinstance(r["metrics"].get("test_acc"), (int, float))]
         out.append({
-            "cell": _cell_name(g, varying), "settings": g.identity,
+            "cell": cell_name(g, varying), "settings": g.identity,
             "processes": len(g.records), "failed": len(g.failing),
             "step_ms": statistics.median(medians) * 1e3 if medians else None,
             "step_samples": len(pooled),

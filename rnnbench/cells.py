@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import statistics
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 # Settings that do not change what a cell measures.
@@ -36,3 +39,98 @@ def digest(obj: Any) -> str:
 
 def identity_key(settings: dict[str, Any], defaults: dict[str, Any] | None = None, ignore: Iterable[str] = ()) -> str:
     return digest(identity(settings, defaults, ignore))
+
+
+# -- grouping records of stored runs ---------------------------------------------------------
+
+FAILING = ("error", "crashed", "timeout", "unavailable")
+# Left out when matching records across runs: a candidate run with ``extra_work = 0.05`` (a
+# simulated slowdown) must match the plain baseline, not look like a different cell.
+MATCH_IGNORED = ("extra_work",)
+
+
+def setting_defaults() -> dict[str, Any]:
+    try:
+        from rnnbench.suite import CellSettings
+
+        return {k: f.default for k, f in CellSettings.model_fields.items()}
+    except Exception:  # pragma: no cover - pydantic always present with rnnbench
+        return {}
+
+
+def match_identity(settings: dict[str, Any], defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The settings that must match for two records of different runs to be the same measurement."""
+    return identity(settings, defaults, MATCH_IGNORED)
+
+
+@dataclass
+class Group:
+    key: str
+    label: str
+    identity: dict[str, Any]
+    records: list[dict[str, Any]]
+    settings: dict[str, Any]  # the first record's full settings
+
+    @property
+    def ok(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if r.get("status") == "ok" and r.get("metrics")]
+
+    @property
+    def failing(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if r.get("status") in FAILING]
+
+
+def group_records(records: Iterable[dict[str, Any]]) -> dict[str, Group]:
+    defaults = setting_defaults()
+    groups: dict[str, Group] = {}
+    for r in records:
+        ident = match_identity(r.get("settings") or {}, defaults)
+        key = digest(ident)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = Group(key=key, label=r.get("label") or key, identity=ident, records=[],
+                                    settings=dict(r.get("settings") or {}))
+        g.records.append(r)
+    return groups
+
+
+def time_values(recs: list[dict[str, Any]]) -> tuple[list[float], list[float]]:
+    """Per-process medians and the pooled step samples of the records' steady steps."""
+    medians: list[float] = []
+    pooled: list[float] = []
+    for r in recs:
+        m = r.get("metrics") or {}
+        samples = [s for s in (m.get("steady_step_samples") or []) if isinstance(s, (int, float)) and s > 0]
+        if samples:
+            medians.append(statistics.median(samples))
+            pooled.extend(samples)
+        elif isinstance(m.get("steady_step_s"), (int, float)) and m["steady_step_s"] > 0:
+            medians.append(float(m["steady_step_s"]))
+            pooled.append(float(m["steady_step_s"]))
+    return medians, pooled
+
+
+def metric_values(recs: list[dict[str, Any]], name: str) -> list[float]:
+    out = []
+    for r in recs:
+        v = (r.get("metrics") or {}).get(name)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+            out.append(float(v))
+    return out
+
+
+def varying(groups: Iterable[Group]) -> list[str]:
+    groups = list(groups)
+    keys: list[str] = []
+    for g in groups:
+        for k in g.identity:
+            if k not in keys:
+                keys.append(k)
+    skip = {"arch", "backend", "bidirectional", "layers", "impl"}  # already in the label
+    return [k for k in keys if k not in skip
+            and len({json.dumps(g.identity.get(k), sort_keys=True, default=str) for g in groups}) > 1]
+
+
+def cell_name(g: Group, varying: list[str]) -> str:
+    extra = ", ".join(f"{k}={g.identity.get(k)}" for k in varying)
+    return f"{g.label} ({extra})" if extra else g.label

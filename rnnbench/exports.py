@@ -34,16 +34,16 @@ def _median(values: list[float]) -> float | None:
 
 def cell_stats(snapshot: Any) -> list[dict[str, Any]]:
     """Per cell group of a snapshot: the medians over its successful processes."""
-    from rnnbench.compare import _cell_name, _metric_values, _time_values, _varying, group_records
+    from rnnbench.cells import cell_name, group_records, metric_values, time_values, varying
 
     groups = group_records(snapshot.records)
-    varying = _varying(groups.values())
+    varying = varying(groups.values())
     out = []
     for g in groups.values():
         ok = g.ok
-        medians, pooled = _time_values(ok)
+        medians, pooled = time_values(ok)
         out.append({
-            "cell": _cell_name(g, varying),
+            "cell": cell_name(g, varying),
             "group": g.key,
             "processes": len(g.records),
             "failed": len(g.failing),
@@ -51,13 +51,13 @@ def cell_stats(snapshot: Any) -> list[dict[str, Any]]:
             "step_medians_ms": [m * 1e3 for m in medians],
             "step_samples": len(pooled),
             "steady_step_ms": _median(medians) * 1e3 if medians else None,
-            "peak_rss_mb": _median(_metric_values(ok, "peak_rss_mb")),
-            "test_acc": _median(_metric_values(ok, "test_acc")),
-            "test_accs": _metric_values(ok, "test_acc"),
-            "rss_values": _metric_values(ok, "peak_rss_mb"),
-            "samples_per_s": _median(_metric_values(ok, "samples_per_s")),
-            "first_epoch_s": _median(_metric_values(ok, "first_epoch_s")),
-            "steady_epoch_s": _median(_metric_values(ok, "steady_epoch_s")),
+            "peak_rss_mb": _median(metric_values(ok, "peak_rss_mb")),
+            "test_acc": _median(metric_values(ok, "test_acc")),
+            "test_accs": metric_values(ok, "test_acc"),
+            "rss_values": metric_values(ok, "peak_rss_mb"),
+            "samples_per_s": _median(metric_values(ok, "samples_per_s")),
+            "first_epoch_s": _median(metric_values(ok, "first_epoch_s")),
+            "steady_epoch_s": _median(metric_values(ok, "steady_epoch_s")),
         })
     return out
 

@@ -62,22 +62,16 @@ never a regression — unless the whole confidence interval lies beyond the thre
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import statistics
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
 
-from rnnbench.cells import digest, identity
+from rnnbench.cells import Group, cell_name, group_records, metric_values, time_values
+from rnnbench.cells import varying as varying_settings
 from rnnbench.errors import UserError
-from rnnbench.markdown import escape as md_escape
+from rnnbench.snapshot import Snapshot
 from rnnbench.stats import Judgement, can_reach_alpha, judge
 
-FAILING = ("error", "crashed", "timeout", "unavailable")
-# Settings left out of the comparison identity on top of Cell.identity's exclusions.
-COMPARE_IGNORED = ("extra_work",)
 
 DEFAULTS: dict[str, float] = {"time": 1.05, "memory": 1.10, "accuracy_drop": 0.01, "alpha": 0.05, "max_cv": 0.10}
 
@@ -90,124 +84,6 @@ NEWLY_FAILING, FIXED, STILL_FAILING = "newly failing", "fixed", "still failing"
 MISSING, NEW = "missing", "new"
 REGRESSIONS = frozenset({SLOWER, MORE_MEMORY, ACC_LOWER, NEWLY_FAILING, MISSING})
 IMPROVEMENTS = frozenset({FASTER, LESS_MEMORY, ACC_HIGHER, FIXED})
-
-
-# --------------------------------------------------------------------------------------
-# inputs: runs and baselines as snapshots
-# --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Snapshot:
-    """What a comparison needs from one side: records plus suite and machine facts."""
-
-    ref: str  # how it is shown: a run id or baseline:NAME
-    kind: str  # "run" | "baseline"
-    path: Path
-    records: list[dict[str, Any]]
-    suite: dict[str, Any] = field(default_factory=dict)
-    machine: dict[str, Any] = field(default_factory=dict)
-    fingerprint: str | None = None
-    created: str | None = None
-    run_id: str | None = None
-
-    @property
-    def git_commit(self) -> str | None:
-        return self.machine.get("git_commit")
-
-
-def load_snapshot(ref: str) -> Snapshot:
-    """A run id / ``latest`` / run dir / results.jsonl, ``baseline:NAME``, a bare baseline name or its .json."""
-    from rnnbench import baseline as bl
-    from rnnbench.results import resolve_run
-
-    ref = str(ref)
-    if ref.startswith("baseline:"):
-        return bl.snapshot(bl.load_baseline(ref.removeprefix("baseline:")))
-    p = Path(ref)
-    if p.suffix == ".json" and p.is_file():
-        return bl.snapshot(bl.load_baseline(p))
-    try:
-        run = resolve_run(ref)
-    except UserError as e:
-        if bl.find_baseline(ref) is not None:
-            return bl.snapshot(bl.load_baseline(ref))
-        if e.message.endswith("no such run"):
-            saved = [b["name"] for b in bl.list_baselines()]
-            hint = "; ".join(x for x in (e.hint, f"baselines: {', '.join(saved)}" if saved else None) if x)
-            raise UserError(f"{ref}: no such run or baseline", hint=hint or None) from None
-        raise
-    if not run.results.exists():
-        raise UserError(f"{run.path}: no results.jsonl (has the run recorded any cell yet?)")
-    try:
-        records = run.records()
-    except OSError as e:
-        raise UserError(f"{run.results}: cannot read: {e.strerror}") from None
-    except (UnicodeDecodeError, AttributeError, TypeError):
-        raise UserError(f"{run.results}: unreadable (not rnnbench JSON lines)") from None
-    meta = run.meta()
-    return Snapshot(ref=run.run_id, kind="run", path=run.path, records=_checked(records, run.results),
-                    suite=meta.get("suite") or {}, machine=meta.get("machine") or {},
-                    fingerprint=meta.get("fingerprint"), created=meta.get("created"), run_id=run.run_id)
-
-
-def _checked(records: list[dict[str, Any]], where: Path) -> list[dict[str, Any]]:
-    if not records:
-        raise UserError(f"{where}: no readable records")
-    for n, r in enumerate(records, 1):
-        if not isinstance(r, dict) or "status" not in r or not isinstance(r.get("settings"), dict):
-            raise UserError(f"{where}: record {n} is not an rnnbench result (no status/settings)")
-    return records
-
-
-# --------------------------------------------------------------------------------------
-# grouping
-# --------------------------------------------------------------------------------------
-
-
-def _setting_defaults() -> dict[str, Any]:
-    try:
-        from rnnbench.suite import CellSettings
-
-        return {k: f.default for k, f in CellSettings.model_fields.items()}
-    except Exception:  # pragma: no cover - pydantic always present with rnnbench
-        return {}
-
-
-def compare_identity(settings: dict[str, Any], defaults: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The settings that must match for two records to be the same measurement."""
-    return identity(settings, defaults, COMPARE_IGNORED)
-
-
-@dataclass
-class Group:
-    key: str
-    label: str
-    identity: dict[str, Any]
-    records: list[dict[str, Any]]
-    settings: dict[str, Any]  # the first record's full settings
-
-    @property
-    def ok(self) -> list[dict[str, Any]]:
-        return [r for r in self.records if r.get("status") == "ok" and r.get("metrics")]
-
-    @property
-    def failing(self) -> list[dict[str, Any]]:
-        return [r for r in self.records if r.get("status") in FAILING]
-
-
-def group_records(records: Iterable[dict[str, Any]]) -> dict[str, Group]:
-    defaults = _setting_defaults()
-    groups: dict[str, Group] = {}
-    for r in records:
-        ident = compare_identity(r.get("settings") or {}, defaults)
-        key = digest(ident)
-        g = groups.get(key)
-        if g is None:
-            g = groups[key] = Group(key=key, label=r.get("label") or key, identity=ident, records=[],
-                                    settings=dict(r.get("settings") or {}))
-        g.records.append(r)
-    return groups
 
 
 # --------------------------------------------------------------------------------------
@@ -361,34 +237,9 @@ def check_inputs(baseline: Snapshot, candidate: Snapshot, allow_different_suites
     return warnings
 
 
-def _time_values(recs: list[dict[str, Any]]) -> tuple[list[float], list[float]]:
-    """Per-process medians and the pooled step samples of the records' steady steps."""
-    medians: list[float] = []
-    pooled: list[float] = []
-    for r in recs:
-        m = r.get("metrics") or {}
-        samples = [s for s in (m.get("steady_step_samples") or []) if isinstance(s, (int, float)) and s > 0]
-        if samples:
-            medians.append(statistics.median(samples))
-            pooled.extend(samples)
-        elif isinstance(m.get("steady_step_s"), (int, float)) and m["steady_step_s"] > 0:
-            medians.append(float(m["steady_step_s"]))
-            pooled.append(float(m["steady_step_s"]))
-    return medians, pooled
-
-
-def _metric_values(recs: list[dict[str, Any]], name: str) -> list[float]:
-    out = []
-    for r in recs:
-        v = (r.get("metrics") or {}).get(name)
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-            out.append(float(v))
-    return out
-
-
 def compare_time(base: list[dict[str, Any]], cand: list[dict[str, Any]], th: dict[str, float]) -> MetricResult | None:
-    mb, pb = _time_values(base)
-    mc, pc = _time_values(cand)
+    mb, pb = time_values(base)
+    mc, pc = time_values(cand)
     if not mb or not mc:
         return None
     if can_reach_alpha(len(mb), len(mc), th["alpha"]):
@@ -403,7 +254,7 @@ def compare_time(base: list[dict[str, Any]], cand: list[dict[str, Any]], th: dic
 
 
 def compare_memory(base: list[dict[str, Any]], cand: list[dict[str, Any]], th: dict[str, float]) -> MetricResult | None:
-    b, c = _metric_values(base, "peak_rss_mb"), _metric_values(cand, "peak_rss_mb")
+    b, c = metric_values(base, "peak_rss_mb"), metric_values(cand, "peak_rss_mb")
     b, c = [v for v in b if v > 0], [v for v in c if v > 0]
     if not b or not c:
         return None
@@ -413,7 +264,7 @@ def compare_memory(base: list[dict[str, Any]], cand: list[dict[str, Any]], th: d
 
 def compare_accuracy(base: list[dict[str, Any]], cand: list[dict[str, Any]],
                      th: dict[str, float]) -> MetricResult | None:
-    b, c = _metric_values(base, "test_acc"), _metric_values(cand, "test_acc")
+    b, c = metric_values(base, "test_acc"), metric_values(cand, "test_acc")
     if not b or not c:
         return None
     j = judge(b, c, threshold=th["accuracy_drop"], alpha=th["alpha"], max_cv=None, kind="difference", worse="lower")
@@ -453,23 +304,6 @@ def _pair_leftovers(only_base: list[Group], only_cand: list[Group]) -> list[tupl
     return pairs
 
 
-def _varying(groups: Iterable[Group]) -> list[str]:
-    groups = list(groups)
-    keys: list[str] = []
-    for g in groups:
-        for k in g.identity:
-            if k not in keys:
-                keys.append(k)
-    skip = {"arch", "backend", "bidirectional", "layers", "impl"}  # already in the label
-    return [k for k in keys if k not in skip
-            and len({json.dumps(g.identity.get(k), sort_keys=True, default=str) for g in groups}) > 1]
-
-
-def _cell_name(g: Group, varying: list[str]) -> str:
-    extra = ", ".join(f"{k}={g.identity.get(k)}" for k in varying)
-    return f"{g.label} ({extra})" if extra else g.label
-
-
 def compare(
     baseline: Snapshot,
     candidate: Snapshot,
@@ -487,7 +321,7 @@ def compare(
     th = thresholds_for(baseline, candidate, {"time": time, "memory": memory, "accuracy_drop": accuracy_drop,
                                               "alpha": alpha, "max_cv": max_cv})
     gb, gc = group_records(baseline.records), group_records(candidate.records)
-    varying = _varying([*gb.values(), *gc.values()])
+    varying = varying_settings([*gb.values(), *gc.values()])
     only_b = [g for k, g in gb.items() if k not in gc]
     only_c = [g for k, g in gc.items() if k not in gb]
     pairs = _pair_leftovers(only_b, only_c)
@@ -502,13 +336,13 @@ def compare(
             c = next(c for bb, c in pairs if bb.key == key)
             diff = _settings_diff(b.identity, c.identity)
             res = MetricResult("status", INCOMPARABLE, detail="settings differ: " + ", ".join(diff))
-            cells.append(CellComparison(b.label, _cell_name(b, varying), key, [res], len(b.records), len(c.records)))
+            cells.append(CellComparison(b.label, cell_name(b, varying), key, [res], len(b.records), len(c.records)))
         else:
             res = MetricResult("status", MISSING, detail="in the baseline, not in the candidate")
-            cells.append(CellComparison(b.label, _cell_name(b, varying), key, [res], len(b.records), 0))
+            cells.append(CellComparison(b.label, cell_name(b, varying), key, [res], len(b.records), 0))
     for key, c in gc.items():
         if key not in gb and key not in paired_c:
-            cells.append(CellComparison(c.label, _cell_name(c, varying), key,
+            cells.append(CellComparison(c.label, cell_name(c, varying), key,
                                         [MetricResult("status", NEW, detail="not in the baseline")], 0, len(c.records)))
     return Comparison(baseline, candidate, th, cells, warnings)
 
@@ -530,7 +364,7 @@ def _first_error(g: Group) -> str:
 def _compare_group(b: Group, c: Group, th: dict[str, float], varying: list[str],
                    allow_different_machines: bool) -> CellComparison:
     results: list[MetricResult] = []
-    cell = CellComparison(b.label, _cell_name(b, varying), b.key, results, len(b.records), len(c.records))
+    cell = CellComparison(b.label, cell_name(b, varying), b.key, results, len(b.records), len(c.records))
     fb, fc = bool(b.failing), bool(c.failing)
     if fc and not fb:
         err = _first_error(c)
@@ -556,176 +390,3 @@ def _compare_group(b: Group, c: Group, th: dict[str, float], varying: list[str],
     return cell
 
 
-# --------------------------------------------------------------------------------------
-# rendering
-# --------------------------------------------------------------------------------------
-
-_UNIT = {"time": "ms", "memory": "MB", "accuracy": ""}
-
-
-def _fmt_value(metric: str, v: float | None) -> str:
-    if v is None:
-        return "—"
-    if metric == "time":
-        return f"{v * 1e3:.4g} ms"
-    if metric == "memory":
-        return f"{v:,.0f} MB"
-    return f"{v:.4f}"
-
-
-def _fmt_effect(metric: str, v: float | None) -> str:
-    if v is None or not math.isfinite(v):
-        return "—"
-    if metric == "accuracy":
-        return f"{v:+.4f}"
-    return f"{(v - 1) * 100:+.1f}%"
-
-
-def _fmt_ci(metric: str, ci: tuple[float, float] | None) -> str:
-    if ci is None:
-        return "—"
-    return f"[{_fmt_effect(metric, ci[0])}, {_fmt_effect(metric, ci[1])}]"
-
-
-def _fmt_n(j: Judgement) -> str:
-    unit = {"process": "proc", "step": "steps", "point": "proc"}[j.level]
-    return f"{j.n_base}/{j.n_cand} {unit}"
-
-
-def rows(cmp: Comparison) -> list[dict[str, str]]:
-    """One display row per (cell, metric), shared by the terminal and Markdown renderers."""
-    out = []
-    for c in cmp.cells:
-        for r in c.results:
-            j = r.judgement
-            note = r.detail or (j.note if j else "")
-            if j is not None and r.verdict == UNSTABLE:
-                note = (f"robust CV {max(j.cv_base or 0, j.cv_cand or 0):.0%} > max_cv "
-                        f"{cmp.thresholds['max_cv']:.0%}" + (f"; {note}" if note else ""))
-            out.append({
-                "cell": c.cell,
-                "metric": r.metric,
-                "baseline": _fmt_value(r.metric, j.base) if j else "",
-                "candidate": _fmt_value(r.metric, j.cand) if j else "",
-                "change": _fmt_effect(r.metric, j.effect) if j else "",
-                "ci": _fmt_ci(r.metric, j.ci) if j else "",
-                "p": (f"{j.p:.3g}" if j.p is not None else "—") if j else "",
-                "n": _fmt_n(j) if j else "",
-                "verdict": r.verdict,
-                "note": note,
-            })
-    return out
-
-
-_RIGHT = ("baseline", "candidate", "change", "p")
-COLUMNS = (("cell", "cell"), ("metric", "metric"), ("baseline", "baseline"), ("candidate", "candidate"),
-           ("change", "change"), ("ci", "CI"), ("p", "p"), ("n", "n"), ("verdict", "verdict"), ("note", "note"))
-
-
-def summary_line(cmp: Comparison) -> str:
-    regs = cmp.regressions
-    counts = cmp.counts()
-    order = [SLOWER, MORE_MEMORY, ACC_LOWER, NEWLY_FAILING, MISSING, UNSTABLE, INCOMPARABLE, FASTER, LESS_MEMORY,
-             ACC_HIGHER, FIXED, STILL_FAILING, NEW, UNCHANGED]
-    parts = ", ".join(f"{counts[v]} {v}" for v in order if counts.get(v))
-    head = f"{len(regs)} regression{'s' if len(regs) != 1 else ''}" if regs else "no regression"
-    return f"{head} ({parts})" if parts else head
-
-
-def _describe_side(s: Snapshot) -> str:
-    bits = [s.ref if s.kind == "run" else f"{s.ref} (run {s.run_id})"]
-    if s.git_commit:
-        bits.append(f"commit {s.git_commit[:12]}")
-    return ", ".join(bits)
-
-
-def render_rich(cmp: Comparison) -> Any:
-    from rich.console import Group as RGroup
-    from rich.table import Table
-    from rich.text import Text
-
-    style = {v: "bold red" for v in REGRESSIONS} | {v: "green" for v in IMPROVEMENTS} | {
-        UNSTABLE: "yellow", INCOMPARABLE: "yellow", NEW: "cyan", STILL_FAILING: "red", UNCHANGED: "dim"}
-    th = cmp.thresholds
-    t = Table(title=f"{_describe_side(cmp.baseline)}  →  {_describe_side(cmp.candidate)}",
-              caption=f"thresholds: time ×{th['time']:g}, memory ×{th['memory']:g}, accuracy −{th['accuracy_drop']:g}, "
-                      f"alpha {th['alpha']:g}, max CV {th['max_cv']:g}. {_CHANGE_NOTE}")
-    for key, title in COLUMNS:
-        t.add_column(title, justify="right" if key in _RIGHT else "left",
-                     overflow="fold")
-    for row in rows(cmp):
-        t.add_row(*[Text(row[k], style=style.get(row["verdict"], "")) if k == "verdict" else row[k]
-                    for k, _ in COLUMNS])
-    parts: list[Any] = [Text(f"warning: {w}", style="bold yellow") for w in cmp.warnings]
-    parts.append(t)
-    verdict_style = "bold red" if cmp.regressions else "bold green"
-    parts.append(Text(summary_line(cmp), style=verdict_style))
-    return RGroup(*parts)
-
-
-_CHANGE_NOTE = ("change = Hodges–Lehmann estimate (median of all pairwise ratios, or differences for accuracy) "
-                "with its interval; baseline/candidate are medians of per-process values")
-
-
-def _md_table(rs: list[dict[str, str]]) -> list[str]:
-    lines = ["| " + " | ".join(t for _, t in COLUMNS) + " |",
-             "|" + "|".join("---:" if k in _RIGHT else "---" for k, _ in COLUMNS) + "|"]
-    for r in rs:
-        cells = []
-        for k, _ in COLUMNS:
-            v = md_escape(r[k])
-            if k == "verdict":
-                v = f"{_ICON.get(r[k], '')} **{v}**" if r[k] in REGRESSIONS else f"{_ICON.get(r[k], '')} {v}"
-            cells.append(v.strip())
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
-
-
-_ICON = {**{v: "❌" for v in REGRESSIONS}, **{v: "✅" for v in IMPROVEMENTS}, UNSTABLE: "⚠️", INCOMPARABLE: "⚠️",
-         NEW: "🆕", STILL_FAILING: "❌", UNCHANGED: ""}
-
-
-def render_markdown(cmp: Comparison) -> str:
-    th = cmp.thresholds
-    icon = "❌" if cmp.regressions else "✅"
-    suite = cmp.candidate.suite.get("name") or cmp.baseline.suite.get("name") or "?"
-    out = [f"## {icon} rnnbench compare: {summary_line(cmp)}", "",
-           f"**Baseline** {md_escape(_describe_side(cmp.baseline))} · "
-           f"**candidate** {md_escape(_describe_side(cmp.candidate))} · "
-           f"suite {md_escape(suite)} · machine {md_escape(cmp.candidate.fingerprint or '?')} "
-           f"({md_escape(cmp.candidate.machine.get('cpu_model', '?'))}, "
-           f"{md_escape(cmp.candidate.machine.get('cpu_count', '?'))} cores)", ""]
-    for w in cmp.warnings:
-        out += [f"> ⚠️ **{md_escape(w)}**", ""]
-    all_rows = rows(cmp)
-    notable = [r for r in all_rows if r["verdict"] != UNCHANGED]
-    if notable:
-        out += _md_table(notable) + [""]
-    else:
-        out += [f"All {len(all_rows)} comparisons unchanged.", ""]
-    out += ["<details><summary>All comparisons ({} rows)</summary>".format(len(all_rows)), ""]
-    out += _md_table(all_rows) + ["", "</details>", ""]
-    out += [f"<sub>A change is reported when a Mann–Whitney U test on per-process values gives p < {th['alpha']:g} "
-            f"and the Hodges–Lehmann estimate is at least 3/4 of the threshold while its {1 - th['alpha']:.0%} "
-            f"interval reaches it (time ×{th['time']:g}, memory ×{th['memory']:g}, accuracy −{th['accuracy_drop']:g}); "
-            f"robust CV above {th['max_cv']:g} → unstable. {_CHANGE_NOTE}.</sub>", ""]
-    return "\n".join(out)
-
-
-def write_output(text: str, dest: str) -> None:
-    """Write ``text`` to a file, or stdout for ``-``; appends to ``$GITHUB_STEP_SUMMARY`` (other steps' text stays)."""
-    import sys
-
-    if dest == "-":
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return
-    p = Path(dest)
-    append = bool(os.environ.get("GITHUB_STEP_SUMMARY")) and os.path.abspath(dest) == os.path.abspath(
-        os.environ["GITHUB_STEP_SUMMARY"])
-    try:
-        if p.parent and not p.parent.exists():
-            p.parent.mkdir(parents=True, exist_ok=True)
-        with open(p, "a" if append else "w", encoding="utf-8") as f:
-            f.write(text if text.endswith("\n") else text + "\n")
-    except OSError as e:
-        raise UserError(f"{dest}: cannot write: {e.strerror}") from None
