@@ -59,6 +59,11 @@ class SideSpec:
         return "; ".join(bits)
 
 
+# A side's interpreter must import *its* rnnbench, never one that happens to lie in the current
+# folder (``python -c`` and ``-m`` put the working directory first on sys.path): Python 3.11's
+# safe-path mode leaves it out, for the probe and for the side's workers alike.
+SAFE_PATH = {"PYTHONSAFEPATH": "1"}
+
 _PROBE = """
 import importlib.util, json, sys
 from importlib import metadata
@@ -94,22 +99,22 @@ def probe_side(name: str, python: str, overrides: dict[str, Any], needs: set[str
     """Check the side's interpreter has what its cells need; say which rnnbench it will run."""
     try:
         out = subprocess.run([python, "-c", _PROBE, *sorted(needs | {"numpy"})], capture_output=True, text=True,
-                             timeout=60, check=False)
+                             timeout=60, check=False, env={**os.environ, **SAFE_PATH})
     except (OSError, subprocess.TimeoutExpired) as e:
         raise UserError(f"side {name.upper()}: {python} does not run: {e}") from None
     if out.returncode != 0:
         last = (out.stderr.strip().splitlines() or ["no output"])[-1]
         raise UserError(f"side {name.upper()}: {python} failed: {last}")
     info = json.loads(out.stdout.strip().splitlines()[-1])
-    missing = sorted(m for m, ok in info["modules"].items() if not ok)
-    if missing:
-        raise UserError(f"side {name.upper()} ({python}) lacks {', '.join(missing)}, which its cells need",
-                        hint=f"{python} -m pip install {' '.join(missing)}")
-    env: dict[str, str] = {}
     if info.get("rnnbench_at") and not info.get("lockstep"):
         raise UserError(f"side {name.upper()}: its rnnbench {info['versions'].get('rnnbench', '?')} "
                         f"({info['rnnbench_at']}) predates rnnbench ab (no lockstep worker)",
                         hint="install a newer rnnbench there, or uninstall it to run this one's worker on its frameworks")
+    missing = sorted(m for m, ok in info["modules"].items() if not ok)
+    if missing:
+        raise UserError(f"side {name.upper()} ({python}) lacks {', '.join(missing)}, which its cells need",
+                        hint=f"{python} -m pip install {' '.join(missing)}")
+    env: dict[str, str] = dict(SAFE_PATH)
     if info.get("rnnbench_at"):
         which = f"its own rnnbench {info['versions'].get('rnnbench', '?')} ({info['rnnbench_at']})"
     else:  # no rnnbench there: run this one's worker with that side's frameworks

@@ -117,3 +117,30 @@ def test_ab_flags_a_slower_side_and_a_side_that_fails(tmp_path: Path) -> None:
     assert [c["failing"] for c in cells] == ["failing on B", "failing on B"]
     assert "injected error" in cells[0]["error"]
 
+
+
+def test_a_side_whose_rnnbench_predates_ab_is_refused(tmp_path: Path) -> None:
+    old = tmp_path / "old" / "rnnbench"
+    old.mkdir(parents=True)
+    (old / "__init__.py").write_text('__version__ = "0.0.1"\n')
+    py = tmp_path / "python"
+    # -S: no site-packages (so not this checkout's editable install either), only the old package
+    py.write_text(f'#!/bin/sh\nPYTHONPATH={old.parent} exec {sys.executable} -S "$@"\n')
+    py.chmod(0o755)
+    res = _ab(tmp_path, "--b", str(py))
+    assert res.exit_code == 2 and "predates rnnbench ab" in res.output, res.output
+
+
+def test_resume_runs_only_the_missing_pairs(tmp_path: Path) -> None:
+    res = _ab(tmp_path, "--b-set", "extra_work=2.0", "--pairs", "3")
+    assert res.exit_code == 1, res.output
+    run = next((tmp_path / "runs").iterdir())
+    results = run / "results.jsonl"
+    lines = results.read_text().splitlines()
+    kept = [x for x in lines if json.loads(x)["ab"]["pair"] < 2]  # as if stopped after two rounds
+    results.write_text("\n".join(kept) + "\n")
+    res = runner.invoke(app, ["ab", "--resume", str(run), "-q"])
+    assert res.exit_code == 1, res.output
+    recs = [json.loads(x) for x in results.read_text().splitlines()]
+    assert sorted((r["ab"]["label"], r["ab"]["pair"], r["ab"]["side"]) for r in recs) == sorted(
+        (label, k, s) for label in ("GRU / fake", "LSTM / fake") for k in (0, 1, 2) for s in "ab")
