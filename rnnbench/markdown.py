@@ -18,6 +18,6 @@ _MARKUP = re.compile(r"([\\`*_\[\]|~])")
 
 def escape(value: Any) -> str:
     """``value`` as literal Markdown text (one line, safe in a table cell)."""
-    text = html.escape(str(value), quote=True)
+    text = html.escape(str(value), quote=False)  # quotes only matter inside HTML attributes
     text = _MARKUP.sub(r"\\\1", text)
     return " ".join(text.splitlines())

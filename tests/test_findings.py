@@ -80,3 +80,14 @@ def test_thread_differences_are_reported() -> None:
     same = [_with_env(_rec(a, "torch", 0, 0.86, 60.0, GRU_P), threads=2) for a in ("gru", "lstm")]
     assert thread_differences(summarize(same)) == []
     assert "## Threads differ" in "\n".join(markdown(summarize(recs)))
+
+
+def test_the_same_loop_over_two_cells_is_not_called_different_kernels() -> None:
+    loop = "generic keras backend rnn: tf.while_loop over {}.call (oneDNN/Eigen matmuls inside each step)"
+    recs = [_with_env(_rec("gru", "keras-tensorflow", s, 0.86, 60.0, GRU_P), kernel=loop.format("GRUCell"))
+            for s in (0, 1)]
+    recs += [_with_env(_rec("lstm", "keras-tensorflow", s, 0.86, 50.0, LSTM_KERAS), kernel=loop.format("LSTMCell"))
+             for s in (0, 1)]
+    (check,) = gru_vs_lstm(summarize(recs))
+    assert any(s.startswith("Both ran the same kind of kernel") for s in check.sentences)
+    assert not any("different kernels" in s for s in check.sentences)
