@@ -346,8 +346,14 @@ class Analysis:
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for c in self.cells:
-            out[c.time_verdict] = out.get(c.time_verdict, 0) + 1
+            v = c.failing if c.failing and not c.ratio else c.time_verdict
+            out[v] = out.get(v, 0) + 1
         return out
+
+    @property
+    def nothing_compared(self) -> bool:
+        """No cell has a single pair where both sides succeeded."""
+        return all(c.ratio is None for c in self.cells)
 
     def summary_line(self) -> str:
         head = f"{len(self.regressions)} regression{'s' if len(self.regressions) != 1 else ''}" \

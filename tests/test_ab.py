@@ -101,15 +101,15 @@ def test_sides_that_differ_in_nothing_or_do_not_exist_are_refused(tmp_path: Path
 
 
 def test_ab_flags_a_slower_side_and_a_side_that_fails(tmp_path: Path) -> None:
-    res = _ab(tmp_path, "--b-set", "extra_work=2.0", "--pairs", "3", "--json", str(tmp_path / "v.json"))
+    res = _ab(tmp_path, "--b-set", "extra_work=3.0", "--pairs", "4", "--json", str(tmp_path / "v.json"))
     assert res.exit_code == 1, res.output
     data = json.loads((tmp_path / "v.json").read_text())
     assert [c["time_verdict"] for c in data["cells"]] == ["slower", "slower"]
-    assert all(c["ratio"] > 2 and c["n_pairs"] == 3 for c in data["cells"])
+    assert all(c["ratio"] > 2 and c["n_pairs"] == 4 for c in data["cells"])
     run = next((tmp_path / "runs").iterdir())
     recs = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()]
     assert sorted((r["ab"]["side"], r["ab"]["pair"]) for r in recs if r["ab"]["label"] == "GRU / fake") == \
-        [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1), ("b", 2)]
+        [("a", 0), ("a", 1), ("a", 2), ("a", 3), ("b", 0), ("b", 1), ("b", 2), ("b", 3)]
 
     res = _ab(tmp_path, "--b-set", "fault=error", "--pairs", "2", "--json", str(tmp_path / "f.json"))
     assert res.exit_code == 1
@@ -144,3 +144,23 @@ def test_resume_runs_only_the_missing_pairs(tmp_path: Path) -> None:
     recs = [json.loads(x) for x in results.read_text().splitlines()]
     assert sorted((r["ab"]["label"], r["ab"]["pair"], r["ab"]["side"]) for r in recs) == sorted(
         (label, k, s) for label in ("GRU / fake", "LSTM / fake") for k in (0, 1, 2) for s in "ab")
+
+
+def test_settle_waits_for_a_busy_process_and_not_for_an_idle_one() -> None:
+    import time
+
+    from rnnbench.turns import running_threads
+
+    assert running_threads(os.getpid()) >= 1 and running_threads(2**22 + 12345) is None
+    busy = subprocess.Popen([sys.executable, "-c", "import time\nt=time.time()\nwhile time.time()-t<0.3: pass"])
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    try:
+        time.sleep(0.15)  # both started; the idle one has gone to sleep
+        s_busy, s_idle = Side("busy", -1, -1, pid=busy.pid), Side("idle", -1, -1, pid=idle.pid)
+        s_busy.settle(max_s=0.05)
+        s_idle.settle(max_s=0.05)
+        assert s_busy.settle_s >= 0.045  # still spinning: waited the whole 50 ms
+        assert s_idle.settle_s < 0.02
+    finally:
+        busy.kill()
+        idle.kill()

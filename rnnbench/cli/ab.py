@@ -102,6 +102,10 @@ def ab(
         write_output(json.dumps({"run_id": run.run_id, **analysis.to_json()}, indent=2, default=str), json_out)
     if bench:
         write_output(json.dumps(abm.bench_json(analysis), indent=2), bench)
+    if analysis.nothing_compared and not analysis.regressions:
+        typer.echo("rnnbench: error: no cell has a pair where both sides succeeded: nothing was compared "
+                   f"(the failures and their logs are in {run.path})", err=True)
+        raise typer.Exit(2)
     raise typer.Exit(1 if analysis.regressions else 0)
 
 

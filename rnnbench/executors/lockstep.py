@@ -48,8 +48,9 @@ def run_pair(cells: tuple[Cell, Cell], sides: tuple[SideSpec, SideSpec], run_dir
             os.close(go_r)  # the worker's ends live on in the worker only
             os.close(done_w)
         timeout = max(c.settings.timeout for c in cells)
-        referee = Referee(Side(sides[0].name, pipes[0][1], pipes[0][2]),
-                          Side(sides[1].name, pipes[1][1], pipes[1][2]), timeout=timeout)
+        referee = Referee(Side(sides[0].name, pipes[0][1], pipes[0][2], pid=workers[0].proc.pid),
+                          Side(sides[1].name, pipes[1][1], pipes[1][2], pid=workers[1].proc.pid), timeout=timeout,
+                          settle=os.environ.get("RNNBENCH_AB_SETTLE", "1") != "0")
         timed_out = False
         try:
             referee.run()
