@@ -26,9 +26,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from rnnbench import paths
 from rnnbench.errors import UserError
-from rnnbench.results import SCHEMA_VERSION, RunDir, append_record, resolve_run
+from rnnbench.results import RunDir, append_record, resolve_run
 from rnnbench.stats import AB_FASTER, AB_INCONCLUSIVE, AB_SLOWER, AB_UNCHANGED, judge, pair_log_ratio, \
     paired_ratio, paired_verdict
 from rnnbench.suite import Cell, CellSettings, Suite, parse_suite
@@ -187,29 +186,11 @@ def plan(suite: Suite, sides: tuple[SideSpec, SideSpec]) -> list[PairCell]:
 
 def start_ab_run(suite: Suite, sides: tuple[SideSpec, SideSpec], pairs: int, thresholds: dict[str, float],
                  root: Path | None = None) -> RunDir:
-    from rnnbench.envinfo import fingerprint, machine
+    from rnnbench.runner import start_run
 
-    root = root or paths.runs_dir()
     stem = f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-ab-{suite.name}"
-    run, n = RunDir(root / stem), 1
-    while run.path.exists():
-        n += 1
-        run = RunDir(root / f"{stem}-{n}")
-    run.path.mkdir(parents=True)
-    (run.path / "suite.toml").write_text(suite.source_text, encoding="utf-8")
-    env = machine()
-    meta = {
-        "schema": SCHEMA_VERSION, "kind": "ab", "run_id": run.run_id,
-        "suite": {"name": suite.name, "description": suite.description, "path": suite.path,
-                  "fingerprint": suite.fingerprint, "overrides": suite.overrides, "only": suite.only},
-        "sides": [asdict(s) for s in sides], "pairs": pairs, "thresholds": thresholds,
-        "cells": [c.to_json() for c in suite.cells], "machine": env, "fingerprint": fingerprint(env),
-        "created": datetime.now().astimezone().isoformat(timespec="seconds"),
-    }
-    tmp = run.run_json.with_suffix(".tmp")
-    tmp.write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
-    tmp.replace(run.run_json)
-    return run
+    return start_run(suite, root, stem, {"kind": "ab", "sides": [asdict(s) for s in sides], "pairs": pairs,
+                                         "thresholds": thresholds})
 
 
 def reopen_ab_run(ref: str) -> tuple[RunDir, Suite, tuple[SideSpec, SideSpec], int, dict[str, float]]:

@@ -49,7 +49,10 @@ def new_run_id(suite: Suite) -> str:
     return f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{slug}"
 
 
-def start_run(suite: Suite, root: Path | None = None, run_id: str | None = None) -> RunDir:
+def start_run(suite: Suite, root: Path | None = None, run_id: str | None = None,
+              extra_meta: dict[str, Any] | None = None) -> RunDir:
+    """Create the run directory with ``suite.toml`` and ``run.json`` (``extra_meta`` merged in:
+    ``rnnbench ab`` adds its kind, sides and pairs)."""
     from rnnbench.envinfo import fingerprint, machine
 
     root = root or paths.runs_dir()
@@ -72,6 +75,7 @@ def start_run(suite: Suite, root: Path | None = None, run_id: str | None = None)
         "machine": env,
         "fingerprint": fingerprint(env),
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
+        **(extra_meta or {}),
     }
     tmp = run.run_json.with_suffix(".tmp")
     tmp.write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
