@@ -82,7 +82,7 @@ def main() -> None:
             if out.returncode not in (0, 1):
                 sys.exit(f"rnnbench ab failed ({out.returncode}): {out.stderr.strip()[-2000:]}")
             data = json.loads(out.stdout[out.stdout.index("{"):])
-            runs.append(data["run_id"])
+            runs.append(str(Path(args.output) / data["run_id"]) if args.output else data["run_id"])
             print(f"slowdown {s:+.0%}: run {data['run_id']} in {time.time() - t0:.0f} s", flush=True)
     print("\n| B slowdown | cell comparisons | slower | faster | unchanged | inconclusive | median B/A | median MDE |")
     print("|---|---|---|---|---|---|---|---|")
