@@ -7,7 +7,7 @@
 #   bash head/scripts/ab-ci.sh --compare-only
 #
 # Setup: the merge-base of BASE_REF and head's HEAD is checked out into ./base (a git
-# worktree), and base and head are each installed with [torch] into their own venv
+# worktree), and base and head are each installed with [torch,keras] into their own venv
 # (./venv-base, ./venv-head). Compare: head's rnnbench runs `rnnbench ab` on head's
 # suites/ci-ab.toml with side A = venv-base (its own rnnbench worker) and side B = venv-head,
 # writing ./ab/ab.md, ab.json, bench.json and the run under ./ab/runs. Exit: rnnbench ab's.
@@ -28,7 +28,7 @@ if [[ $mode != compare ]]; then
     rm -rf "venv-$side"
     "$PYTHON" -m venv "venv-$side"
     "venv-$side/bin/python" -m pip install -q --upgrade pip
-    "venv-$side/bin/python" -m pip install -q "./$side[torch]"
+    "venv-$side/bin/python" -m pip install -q "./$side[torch,keras]"  # what suites/ci-ab.toml needs
     echo "ab-ci: venv-$side: $("venv-$side/bin/rnnbench" --version)"
   done
 fi
