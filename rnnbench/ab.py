@@ -131,7 +131,8 @@ def make_sides(a: str | None, b: str | None, a_set: dict[str, Any], b_set: dict[
         for k, v in over.items():
             if k not in CellSettings.model_fields:
                 raise UserError(f"--{side}-set {k}: unknown setting")
-    same = os.path.realpath(py_a) == os.path.realpath(py_b) and a_set == b_set
+    # Paths, not their targets: two venvs' pythons link to the same interpreter, yet differ.
+    same = os.path.abspath(py_a) == os.path.abspath(py_b) and a_set == b_set
     if same and not allow_same:
         raise UserError("side A and side B differ in nothing (same interpreter, same settings)",
                         hint="give --a/--b environments or --a-set/--b-set overrides; --aa measures A against itself")

@@ -100,6 +100,17 @@ def test_sides_that_differ_in_nothing_or_do_not_exist_are_refused(tmp_path: Path
     assert res.exit_code == 2 and "unknown setting" in res.output
 
 
+def test_two_venvs_on_one_interpreter_are_two_sides(tmp_path: Path) -> None:
+    from rnnbench.ab import make_sides
+    from rnnbench.suite import parse_suite
+
+    venv = tmp_path / "venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "python").symlink_to(sys.executable)  # a venv's python is a link to the same interpreter
+    sides = make_sides(None, str(tmp_path / "venv"), {}, {}, parse_suite(FAKE))
+    assert sides[1].python == str(venv / "python")
+
+
 def test_ab_flags_a_slower_side_and_a_side_that_fails(tmp_path: Path) -> None:
     res = _ab(tmp_path, "--b-set", "extra_work=3.0", "--pairs", "4", "--json", str(tmp_path / "v.json"))
     assert res.exit_code == 1, res.output
