@@ -93,7 +93,7 @@ def ab(
     analysis = summary.analysis
     assert analysis is not None
     if not quiet:
-        Console().print(abm.render_rich(analysis, sides))
+        Console(width=max(Console().width, 150)).print(abm.render_rich(analysis, sides))  # 11 columns
     else:
         typer.echo(analysis.summary_line())
     for dest in markdown or []:
