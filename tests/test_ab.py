@@ -112,7 +112,7 @@ def test_two_venvs_on_one_interpreter_are_two_sides(tmp_path: Path) -> None:
 
 
 def test_ab_flags_a_slower_side_and_a_side_that_fails(tmp_path: Path) -> None:
-    res = _ab(tmp_path, "--b-set", "extra_work=3.0", "--pairs", "4", "--json", str(tmp_path / "v.json"))
+    res = _ab(tmp_path, "--b-set", "extra_work=10", "--pairs", "4", "--json", str(tmp_path / "v.json"))
     assert res.exit_code == 1, res.output
     data = json.loads((tmp_path / "v.json").read_text())
     assert [c["time_verdict"] for c in data["cells"]] == ["slower", "slower"]
@@ -143,7 +143,7 @@ def test_a_side_whose_rnnbench_predates_ab_is_refused(tmp_path: Path) -> None:
 
 
 def test_resume_runs_only_the_missing_pairs(tmp_path: Path) -> None:
-    res = _ab(tmp_path, "--b-set", "extra_work=2.0", "--pairs", "3")
+    res = _ab(tmp_path, "--b-set", "extra_work=10", "--pairs", "3")
     assert res.exit_code == 1, res.output
     run = next((tmp_path / "runs").iterdir())
     results = run / "results.jsonl"
