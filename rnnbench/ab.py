@@ -28,8 +28,7 @@ from typing import Any, Callable
 
 from rnnbench.errors import UserError
 from rnnbench.results import RunDir, append_record, resolve_run
-from rnnbench.stats import AB_FASTER, AB_INCONCLUSIVE, AB_SLOWER, AB_UNCHANGED, judge, pair_log_ratio, \
-    paired_ratio, paired_verdict
+from rnnbench.stats import AB_FASTER, AB_INCONCLUSIVE, AB_SLOWER, judge, pair_log_ratio, paired_ratio, paired_verdict
 from rnnbench.suite import Cell, CellSettings, Suite, parse_suite
 
 DEFAULTS = {"time": 1.05, "memory": 1.10, "accuracy_drop": 0.02, "alpha": 0.01}
@@ -240,16 +239,13 @@ def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSp
     """
     if pair_runner is None:
         from rnnbench.executors.lockstep import run_pair as pair_runner
-    from rnnbench.executors.lockstep import SideSpec as ExecSide
-
-    exec_sides = tuple(ExecSide(s.name, s.python, tuple(s.env.items())) for s in sides)
     done = done_pairs(run.records())
     ran = 0
     t_start = time.monotonic()
 
     def one(cell: PairCell, k: int) -> None:
         nonlocal ran
-        ra, rb = pair_runner((cell.a, cell.b), exec_sides, run.path, run.run_id, f"{cell.key}.p{k}")
+        ra, rb = pair_runner((cell.a, cell.b), sides, run.path, run.run_id, f"{cell.key}.p{k}")
         for side, rec in (("a", ra), ("b", rb)):
             rec["ab"] = {"side": side, "pair": k, "cell": cell.key, "label": cell.label}
             append_record(run.results, rec)
@@ -479,7 +475,3 @@ def load_analysis(ref: str) -> tuple[Analysis, tuple[SideSpec, SideSpec], RunDir
     """An ab run's stored records analyzed again (``rnnbench ab --report RUN``)."""
     run, suite, sides, _, th = reopen_ab_run(ref)
     return analyze(run.records(), plan(suite, sides), th), sides, run
-
-
-__all__ = ["AB_FASTER", "AB_INCONCLUSIVE", "AB_SLOWER", "AB_UNCHANGED", "Analysis", "CellResult", "analyze",
-           "execute_ab", "make_sides", "plan", "start_ab_run"]

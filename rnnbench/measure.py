@@ -28,8 +28,6 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from rnnbench.backends.base import Backend
     from rnnbench.data import EncodedData
     from rnnbench.suite import CellSettings

@@ -10,27 +10,25 @@ executor; a dead side leaves the other to finish alone (its steps are then unpai
 from __future__ import annotations
 
 import os
-import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rnnbench.executors.local import Worker, kill, start_worker
 from rnnbench.suite import Cell
-from rnnbench.turns import Referee, Side
+from rnnbench.turns import Referee
+from rnnbench.turns import Side as Turns
 
 
-@dataclass(frozen=True)
-class SideSpec:
-    """What one side of an A/B comparison is: an interpreter and the cell it runs."""
+class Side(Protocol):
+    """What the pair runner needs of a side (:class:`rnnbench.ab.SideSpec` is one)."""
 
-    name: str  # "a" or "b"
-    python: str = sys.executable
-    env: tuple[tuple[str, str], ...] = ()  # added to the cell's environment (e.g. PYTHONPATH)
+    name: str  # "a" | "b": names the worker's files
+    python: str  # the interpreter its worker runs in
+    env: dict[str, str]  # added to the cell's environment (e.g. PYTHONPATH)
 
 
-def run_pair(cells: tuple[Cell, Cell], sides: tuple[SideSpec, SideSpec], run_dir: Path, run_id: str,
+def run_pair(cells: tuple[Cell, Cell], sides: tuple[Side, Side], run_dir: Path, run_id: str,
              stem: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run ``cells[0]`` on side A and ``cells[1]`` on side B in lockstep; return their records.
 
@@ -48,9 +46,8 @@ def run_pair(cells: tuple[Cell, Cell], sides: tuple[SideSpec, SideSpec], run_dir
             os.close(go_r)  # the worker's ends live on in the worker only
             os.close(done_w)
         timeout = max(c.settings.timeout for c in cells)
-        referee = Referee(Side(sides[0].name, pipes[0][1], pipes[0][2], pid=workers[0].proc.pid),
-                          Side(sides[1].name, pipes[1][1], pipes[1][2], pid=workers[1].proc.pid), timeout=timeout,
-                          settle=os.environ.get("RNNBENCH_AB_SETTLE", "1") != "0")
+        referee = Referee(Turns(sides[0].name, pipes[0][1], pipes[0][2], pid=workers[0].proc.pid),
+                          Turns(sides[1].name, pipes[1][1], pipes[1][2], pid=workers[1].proc.pid), timeout=timeout)
         timed_out = False
         try:
             referee.run()
