@@ -15,7 +15,22 @@ the test set (timed apart). One rule everywhere — *the first apart, steady aft
   whatever the number of epochs;
 * evaluation time: the first evaluation (Keras compiles ``predict`` there) apart
   (``eval_first_s``) from the median of the later ones (``eval_s``; ``None`` with one epoch);
-* train loss per epoch, test loss and accuracy after every epoch, time to target accuracy.
+* train loss per epoch (the mean over its batches, as Keras reports it), test loss and
+  accuracy after every epoch; with ``validation_split``, validation loss and accuracy after
+  every epoch; with ``train_eval_size``, the training accuracy after every epoch, measured on
+  a fixed subset of the training reviews in evaluation mode (not the running mean over the
+  epoch's batches Keras prints, which mixes weights from the whole epoch) — all evaluations
+  outside the timed steps;
+* with ``epoch_test_size``, the per-epoch test figures come from the first N test reviews
+  (``test_subset`` in the epoch's record) and the selected epoch's weights, kept aside, are
+  evaluated on the whole test set once at the end — what Keras's
+  ``restore_best_weights`` gives — which replaces that epoch's test figures;
+* the result (``test_acc``) is the test accuracy at the *selected* epoch: the one with the
+  best validation accuracy (``select_epoch = "best_val"``, with a validation split) or the
+  last; the generalization gap is training minus validation accuracy at that epoch. No
+  figure is chosen by looking at the test set;
+* time and epochs to the target accuracy: on validation accuracy when there is a validation
+  split (test accuracy otherwise), training time only.
 
 Memory (peak RSS, RSS after the framework import) is the worker's: see :mod:`rnnbench.worker`.
 """
@@ -111,6 +126,37 @@ def steady_state(
     }
 
 
+def select_epoch(epochs: list[dict[str, Any]], rule: str) -> tuple[int, str]:
+    """Index of the epoch whose test figures are the result, and how it was chosen.
+
+    ``best_val``: the first epoch with the highest validation accuracy (as Keras's
+    ``EarlyStopping(restore_best_weights=True)`` keeps); without validation figures, and for
+    ``last``, the last epoch.
+    """
+    if rule == "best_val" and epochs and all("val_acc" in e for e in epochs):
+        best = max(range(len(epochs)), key=lambda i: (epochs[i]["val_acc"], -i))
+        return best, "best validation accuracy"
+    return len(epochs) - 1, "last epoch"
+
+
+def selected_figures(epochs: list[dict[str, Any]], sel: tuple[int, str]) -> dict[str, Any]:
+    """The record's result figures, taken at the selected epoch (see :func:`select_epoch`)."""
+    i, how = sel
+    e = epochs[i]
+    gap = e["train_acc"] - e["val_acc"] if "train_acc" in e and "val_acc" in e else None
+    return {
+        "selected_epoch": i + 1,
+        "selected_by": how,
+        "test_loss": e["test_loss"],
+        "test_acc": e["test_acc"],
+        "final_test_acc": epochs[-1]["test_acc"] if "test_subset" not in epochs[-1] else None,
+        "val_acc": e.get("val_acc"),
+        "val_loss": e.get("val_loss"),
+        "train_acc": e.get("train_acc"),
+        "generalization_gap": gap,
+    }
+
+
 def run_protocol(
     settings: "CellSettings",
     backend: "Backend",
@@ -142,6 +188,9 @@ def run_protocol(
     all_steps: list[list[float]] = []
     elapsed_train = 0.0
     time_to_target: float | None = None
+    epochs_to_target: int | None = None
+    subset = settings.epoch_test_size is not None and settings.epoch_test_size < len(data.x_test)
+    kept: Any = None
     for epoch in range(settings.epochs):
         perm = rng.permutation(n_train)
         x, y = data.x_train[perm], data.y_train[perm]
@@ -169,8 +218,19 @@ def run_protocol(
         wall = time.perf_counter() - start
         elapsed_train += wall
         t_eval = time.perf_counter()
-        test_loss, test_acc = backend.evaluate(data.x_test, data.y_test, settings.eval_batch_size)
+        n_test = min(settings.epoch_test_size or len(data.x_test), len(data.x_test))
+        test_loss, test_acc = backend.evaluate(data.x_test[:n_test], data.y_test[:n_test], settings.eval_batch_size)
         eval_s = time.perf_counter() - t_eval
+        extra_evals: dict[str, Any] = {}
+        if data.x_val is not None:
+            t_val = time.perf_counter()
+            val_loss, val_acc = backend.evaluate(data.x_val, data.y_val, settings.eval_batch_size)
+            extra_evals.update(val_loss=float(val_loss), val_acc=float(val_acc), val_eval_s=time.perf_counter() - t_val)
+        if settings.train_eval_size:
+            n_fit = min(settings.train_eval_size, n_train)
+            tr_loss, tr_acc = backend.evaluate(data.x_train[:n_fit], data.y_train[:n_fit],
+                                               settings.eval_batch_size)
+            extra_evals.update(train_eval_loss=float(tr_loss), train_acc=float(tr_acc))
         n_samples = min(n_train, len(steps) * settings.batch_size)
         rec = {
             "epoch": epoch + 1,
@@ -182,12 +242,17 @@ def run_protocol(
             "test_loss": float(test_loss),
             "test_acc": float(test_acc),
             "eval_s": eval_s,
+            **({"test_subset": n_test} if n_test < len(data.x_test) else {}),
+            **extra_evals,
             "elapsed_train_s": elapsed_train,
         }
-        if time_to_target is None and test_acc >= settings.target_accuracy:
-            time_to_target = elapsed_train
+        watched = rec.get("val_acc", rec["test_acc"])
+        if time_to_target is None and watched >= settings.target_accuracy:
+            time_to_target, epochs_to_target = elapsed_train, epoch + 1
         epochs.append(rec)
         all_steps.append(steps)
+        if subset and select_epoch(epochs, settings.select_epoch)[0] == epoch:
+            kept = backend.get_weights()  # the selected epoch so far: its model is tested at the end
         emit({"event": "epoch", **rec})
 
     profile = getattr(backend, "profile_step", None)
@@ -205,6 +270,13 @@ def run_protocol(
     for warning in steady["warnings"]:
         emit({"event": "warning", "message": warning})
     last_ep = epochs[-1]
+    sel = select_epoch(epochs, settings.select_epoch)
+    if subset:  # the selected epoch's model on the whole test set, once
+        backend.set_weights(kept)
+        t_eval = time.perf_counter()
+        loss, acc = backend.evaluate(data.x_test, data.y_test, settings.eval_batch_size)
+        epochs[sel[0]].update(test_loss=float(loss), test_acc=float(acc), test_full_eval_s=time.perf_counter() - t_eval)
+        epochs[sel[0]].pop("test_subset", None)
     return {
         "params": params,
         "params_total": params.get("total"),
@@ -213,12 +285,13 @@ def run_protocol(
         "step_times_s": [[round(s, 6) for s in ep] for ep in all_steps],
         **steady,
         "train_loss": last_ep["train_loss"],
-        "test_loss": last_ep["test_loss"],
-        "test_acc": last_ep["test_acc"],
-        "best_test_acc": max(e["test_acc"] for e in epochs),
+        **selected_figures(epochs, sel),
         "time_to_target_s": time_to_target,
+        "epochs_to_target": epochs_to_target,
         "target_accuracy": settings.target_accuracy,
+        "target_on": "validation" if data.x_val is not None else "test",
         "train_size": n_train,
+        "validation_size": 0 if data.x_val is None else len(data.x_val),
         "test_size": len(data.x_test),
         "vocab_size": data.vocab_size,
         "data_source": data.source,

@@ -306,3 +306,38 @@ def paired_verdict(r: PairedRatio, threshold: float) -> str:
     if lo > 1 / threshold and hi < threshold:
         return AB_UNCHANGED
     return AB_INCONCLUSIVE
+
+
+# -- seeds (independent training runs) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeedDifference:
+    """mean(x) - mean(y) over independent runs (seeds), with its Welch (1 - alpha) interval."""
+
+    n_x: int
+    n_y: int
+    diff: float
+    ci: tuple[float, float] | None  # None with fewer than 2 runs on a side
+    sd_x: float | None
+    sd_y: float | None
+
+
+def seed_difference(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> SeedDifference:
+    """Welch's t interval for a difference of means; exact (zero-width) when neither side varies."""
+    from scipy import stats as st
+
+    xs = [float(v) for v in x if v is not None and math.isfinite(float(v))]
+    ys = [float(v) for v in y if v is not None and math.isfinite(float(v))]
+    if not xs or not ys:
+        raise ValueError("seed_difference needs at least one value per side")
+    d = statistics.fmean(xs) - statistics.fmean(ys)
+    if len(xs) < 2 or len(ys) < 2:
+        return SeedDifference(len(xs), len(ys), d, None, None, None)
+    vx, vy = statistics.variance(xs), statistics.variance(ys)
+    se2 = vx / len(xs) + vy / len(ys)
+    if se2 == 0:
+        return SeedDifference(len(xs), len(ys), d, (d, d), 0.0, 0.0)
+    df = se2 ** 2 / ((vx / len(xs)) ** 2 / (len(xs) - 1) + (vy / len(ys)) ** 2 / (len(ys) - 1))
+    half = float(st.t.ppf(1 - alpha / 2, df)) * math.sqrt(se2)
+    return SeedDifference(len(xs), len(ys), d, (d - half, d + half), math.sqrt(vx), math.sqrt(vy))

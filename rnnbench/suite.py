@@ -61,16 +61,36 @@ class CellSettings(BaseModel):
     # training
     batch_size: int = Field(64, ge=1, description="training batch size")
     epochs: int = Field(3, ge=1, description="training epochs (the first is reported apart)")
-    learning_rate: float = Field(1e-3, gt=0.0, description="Adam learning rate")
+    optimizer: Literal["adam", "rmsprop"] = Field(
+        "adam", description="adam | rmsprop (the classic Keras IMDB text's optimizer); Keras's defaults otherwise"
+    )
+    learning_rate: float = Field(1e-3, gt=0.0, description="the optimizer's learning rate")
     adam_epsilon: float | None = Field(
         None, gt=0.0, description="Adam epsilon; unset = the framework's default (Keras 1e-7, PyTorch 1e-8)"
     )
     adam_update: Literal["framework", "keras"] = Field(
         "framework",
-        description="Adam's update rule: each framework's own, or Keras's on every backend (epsilon added "
-        "to sqrt(v) before bias correction; PyTorch adds it after, so the same epsilon is not the same step)",
+        description="the optimizer's update rule on PyTorch: its own, or Keras's on every backend (Adam: epsilon "
+        "added to sqrt(v) before bias correction, PyTorch adds it after; RMSprop: Keras's rho 0.9 and epsilon "
+        "inside the square root, PyTorch's alpha 0.99 and epsilon outside)",
     )
     max_steps_per_epoch: int | None = Field(None, ge=1, description="cap on training steps per epoch")
+    validation_split: float = Field(
+        0.0, ge=0.0, lt=1.0, description="hold out this last fraction of the training split as validation data "
+        "(Keras's validation_split; the same reviews on every backend and train_size), evaluated after every epoch",
+    )
+    train_eval_size: int = Field(
+        0, ge=0, description="after every epoch, evaluate on the first N training reviews for the training "
+        "accuracy (a fixed subset, outside the timed steps; 0 = not measured)",
+    )
+    epoch_test_size: int | None = Field(
+        None, ge=1, description="evaluate only the first N test reviews after each epoch (for the curves) and the "
+        "whole test set once, with the selected epoch's weights restored (unset = the whole test set every epoch)",
+    )
+    select_epoch: Literal["best_val", "last"] = Field(
+        "best_val", description="whose test accuracy is the result: the epoch with the best validation accuracy "
+        "(needs validation_split; else the last) or the last epoch",
+    )
     warmup_steps: int = Field(5, ge=0, description="steps of each epoch left out of the steady-state step sample")
     eval_batch_size: int = Field(512, ge=1, description="batch size for evaluation")
     seed: int = Field(0, ge=0, description="seed for weights, shuffling and dropout")
@@ -85,7 +105,9 @@ class CellSettings(BaseModel):
     maxlen: int = Field(200, ge=1, description="sequence length after padding/truncation")
     padding: Literal["pre", "post"] = Field("pre", description="where padding goes")
     truncating: Literal["pre", "post"] = Field("pre", description="which end long reviews lose")
-    train_size: int | None = Field(None, ge=1, description="use only the first N training reviews")
+    train_size: int | None = Field(
+        None, ge=1, description="use only the first N training reviews (of those left after validation_split)"
+    )
     test_size: int | None = Field(None, ge=1, description="use only the first N test reviews")
     # environment
     threads: int | None = Field(None, ge=1, description="intra-op threads; unset = all cores")
@@ -98,7 +120,10 @@ class CellSettings(BaseModel):
     )
     timeout: float = Field(3600.0, gt=0, description="seconds before the cell's process is killed")
     # measurement extras
-    target_accuracy: float = Field(0.85, gt=0.0, le=1.0, description="accuracy for the time-to-accuracy column")
+    target_accuracy: float = Field(
+        0.85, gt=0.0, le=1.0, description="accuracy for time and epochs to target (validation accuracy when there "
+        "is a validation split, else test accuracy)",
+    )
     extra_work: float = Field(
         0.0, ge=0.0, le=10.0, description="busy-wait this fraction of each measured step (to test regression detection)"
     )

@@ -16,14 +16,15 @@ and small dimensions, and checked:
   (:mod:`~rnnbench.backends.torch_cells`, :mod:`~rnnbench.backends.keras_cells`), weights
   copied 1:1 (same names and layout).
 
-* **adam step (torch→keras)**, per variant (1 layer): PyTorch's weights copied into Keras,
+* **adam step / rmsprop step (torch→keras)**, per variant (1 layer): PyTorch's weights copied into Keras,
   then one optimizer update on each side — PyTorch through the adapter's own optimizer
   (:func:`~rnnbench.backends.torch_backend.make_optimizer`, ``adam_update = "keras"`` as the
   same-model suites set it) and ``keras.optimizers.Adam`` — and the *updates* (weight after
   minus before) compared per weight, mapped into PyTorch's layout. PyTorch's own update
   (``adam_update = "framework"``) fails this check with the same epsilon: it adds epsilon
   after bias correction, Keras before. Shown as Δ grad/upd and rel in the table; the
-  tolerance is relative to the largest update.
+  tolerance is relative to the largest update. RMSprop likewise: PyTorch's own (alpha 0.99,
+  epsilon outside the square root) fails it; the adapter's ``KerasRMSprop`` passes.
 
 Cross-framework pairs are run for fused ↔ fused and cell ↔ cell (PyTorch has no fused
 reset-before GRU, so that variant pairs PyTorch's cell with both Keras implementations).
@@ -113,6 +114,7 @@ class VerifyConfig:
     adam_update: str = "keras"  # the PyTorch side's update rule in the adam check
     learning_rate: float = 1e-3
     adam_epsilon: float = 1e-7
+    optimizers: tuple[str, ...] = ("adam", "rmsprop")  # the optimizer-step checks (Keras's defaults otherwise)
 
 
 # -- the weight mapping (numpy) ---------------------------------------------------------------
@@ -243,13 +245,14 @@ class _TorchSide:
         grads = {n: p.grad.detach().numpy().copy() for n, p in self.model.named_parameters()}
         return torch.sigmoid(logits).detach().numpy().astype(np.float64), grads
 
-    def adam_update(self, x: np.ndarray, y: np.ndarray, cfg: VerifyConfig) -> dict[str, np.ndarray]:
+    def adam_update(self, x: np.ndarray, y: np.ndarray, cfg: VerifyConfig,
+                    optimizer: str = "adam") -> dict[str, np.ndarray]:
         """One optimizer step through the adapter's optimizer; the change of every weight."""
         from rnnbench.backends.torch_backend import make_optimizer
 
         torch = self.torch
         s = self.s.model_copy(update={"adam_update": cfg.adam_update, "learning_rate": cfg.learning_rate,
-                                      "adam_epsilon": cfg.adam_epsilon})
+                                      "adam_epsilon": cfg.adam_epsilon, "optimizer": optimizer})
         opt = make_optimizer(self.model.parameters(), s)
         before = self.state()
         opt.zero_grad(set_to_none=True)
@@ -328,13 +331,15 @@ class _KerasSide:
         return (np.asarray(p).reshape(-1).astype(np.float64),
                 [np.asarray(tf.convert_to_tensor(g)) for g in grads])
 
-    def adam_update(self, x: np.ndarray, y: np.ndarray, cfg: VerifyConfig) -> dict[str, np.ndarray]:
-        """One ``keras.optimizers.Adam`` step; the change of every weight, in PyTorch's layout
+    def adam_update(self, x: np.ndarray, y: np.ndarray, cfg: VerifyConfig,
+                    optimizer: str = "adam") -> dict[str, np.ndarray]:
+        """One ``keras.optimizers.Adam`` (or ``RMSprop``) step; the change of every weight, in PyTorch's layout
         (Keras's single LSTM/SimpleRNN bias set against both of PyTorch's, like its gradient)."""
         variables = [v for _, v in self._variables()]
         before = [np.asarray(v.numpy(), np.float64) for v in variables]
         _, grads = self.run(x, y)
-        opt = self.keras.optimizers.Adam(learning_rate=cfg.learning_rate, epsilon=cfg.adam_epsilon)
+        opt = (self.keras.optimizers.RMSprop(learning_rate=cfg.learning_rate) if optimizer == "rmsprop"
+               else self.keras.optimizers.Adam(learning_rate=cfg.learning_rate, epsilon=cfg.adam_epsilon))
         opt.apply_gradients(zip(grads, variables))
         deltas = [np.asarray(v.numpy(), np.float64) - b for v, b in zip(variables, before)]
         return self.grads_as_torch(deltas)
@@ -460,7 +465,7 @@ def verify_case(variant: str, bidirectional: bool, layers: int, cfg: VerifyConfi
     return rows
 
 
-def verify_adam(variant: str, cfg: VerifyConfig) -> VerifyRow:
+def verify_adam(variant: str, cfg: VerifyConfig, optimizer: str = "adam") -> VerifyRow:
     """One optimizer update on each side from the same weights and batch (1 layer, unidirectional)."""
     arch, reset = VARIANTS[variant]
     impl = "cell" if (arch == "gru" and reset == "before") else "fused"
@@ -473,8 +478,8 @@ def verify_adam(variant: str, cfg: VerifyConfig) -> VerifyRow:
     ts.to_keras(ks)
     # An update is read as (weight after − weight before) in float32: allow the weights' rounding.
     ulp = 4 * float(np.finfo(np.float32).eps) * max(float(np.max(np.abs(w))) for w in ts.state().values())
-    upd_t = ts.adam_update(x, y, cfg)
-    upd_k = ks.adam_update(x, y, cfg)
+    upd_t = ts.adam_update(x, y, cfg, optimizer)
+    upd_k = ks.adam_update(x, y, cfg, optimizer)
     out_t, _ = ts.run(x, y)
     out_k, _ = ks.run(x, y)
     out_diff = float(np.max(np.abs(out_t - out_k)))
@@ -486,7 +491,7 @@ def verify_adam(variant: str, cfg: VerifyConfig) -> VerifyRow:
     ok = u_ok and (two_biases or out_diff <= OUT_TOL)
     note = worst if not u_ok else ("output after the step differs by design: PyTorch's two biases "
                                    "each take the step" if two_biases else "")
-    return VerifyRow(case_name(variant, False, 1), "adam step (torch→keras)", f"{impl}/{impl}", out_diff,
+    return VerifyRow(case_name(variant, False, 1), f"{optimizer} step (torch→keras)", f"{impl}/{impl}", out_diff,
                      u_abs, u_rel, bool(ok), note, time.perf_counter() - t0)
 
 
@@ -534,10 +539,11 @@ def run_verify(cfg: VerifyConfig | None = None, progress: Any = None) -> list[Ve
             if progress:
                 progress(case_name(variant, bidirectional, layers))
         if cfg.adam_step:
-            for variant in cfg.variants:
-                rows.append(verify_adam(variant, cfg))
-                if progress:
-                    progress(f"{variant} adam step")
+            for optimizer in cfg.optimizers:
+                for variant in cfg.variants:
+                    rows.append(verify_adam(variant, cfg, optimizer))
+                    if progress:
+                        progress(f"{variant} {optimizer} step")
     finally:
         torch.set_num_threads(threads)
     return rows
@@ -581,8 +587,8 @@ def render_table(rows: list[VerifyRow], title: str | None = None) -> "Table":
 def summary(rows: list[VerifyRow]) -> dict[str, Any]:
     """Maxima over the output/gradient checks, and apart over the Adam-update checks (whose
     output after the step differs by design where PyTorch has two biases)."""
-    grads = [r for r in rows if not r.check.startswith("adam")]
-    adam = [r for r in rows if r.check.startswith("adam")]
+    grads = [r for r in rows if " step (" not in r.check]
+    adam = [r for r in rows if " step (" in r.check]
     return {
         "checks": len(rows),
         "failed": sum(not r.passed for r in rows),

@@ -47,7 +47,7 @@ def data_spec(settings: Any) -> Any:
         maxlen=settings.maxlen,
         padding=settings.padding,
         truncating=settings.truncating,
-        train_size=settings.train_size,
+        train_size=None if settings.validation_split else settings.train_size,  # cut after the hold-out
         test_size=settings.test_size,
     )
 
@@ -80,8 +80,13 @@ def run_cell(cell_json: dict[str, Any], events: Path | None = None, gate: Any = 
         init_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         data = load_dataset(data_spec(s))
+        if s.validation_split:
+            from rnnbench.data.split import hold_out
+
+            data = hold_out(data, s.validation_split, s.train_size)
         load_s = time.perf_counter() - t0
-        emit({"event": "data", "train": len(data.x_train), "test": len(data.x_test), "load_s": load_s})
+        emit({"event": "data", "train": len(data.x_train), "test": len(data.x_test),
+              "validation": 0 if data.x_val is None else len(data.x_val), "load_s": load_s})
         metrics = run_protocol(s, backend, data, emit, gate)
         metrics.update(
             {

@@ -99,7 +99,84 @@ class _Data:
         self.x_train = np.zeros((n, 4), dtype=np.int32)
         self.y_train = np.zeros(n, dtype=np.float32)
         self.x_test, self.y_test = self.x_train[:8], self.y_train[:8]
+        self.x_val, self.y_val = None, None
         self.vocab_size, self.source, self.source_sha256 = 10, "test", "0"
+
+
+class ScriptedAccuracy(ScriptedBackend):
+    """Evaluates to scripted accuracies: per call, by which split it is handed (size tells)."""
+
+    def __init__(self, settings: CellSettings, clock: "FakeClock", accs: dict[int, list[float]]) -> None:
+        super().__init__(settings, clock, [0.1] * 1000)
+        self.accs = {n: list(v) for n, v in accs.items()}
+        self.calls: list[int] = []
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float]:
+        self.calls.append(len(x))
+        return 0.3, self.accs[len(x)].pop(0)
+
+
+def test_the_result_is_the_test_accuracy_at_the_best_validation_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr("rnnbench.measure.time.perf_counter", clock)
+    s = CellSettings(backend="fake", epochs=4, batch_size=4, warmup_steps=1, train_eval_size=5, target_accuracy=0.8)
+    data = _Data(12)
+    data.x_val, data.y_val = np.zeros((3, 4), np.int32), np.zeros(3, np.float32)
+    # test (8 reviews), validation (3), training subset (5) after each epoch
+    backend = ScriptedAccuracy(s, clock, {8: [0.70, 0.80, 0.95, 0.78], 3: [0.71, 0.83, 0.82, 0.80],
+                                          5: [0.72, 0.90, 0.97, 0.99]})
+    m = run_protocol(s, backend, data)
+    assert backend.calls[:3] == [8, 3, 5]  # test, validation, the fixed training subset
+    assert m["selected_epoch"] == 2 and m["selected_by"] == "best validation accuracy"
+    assert m["test_acc"] == 0.80  # not the best test accuracy (0.95), nor the last (0.78)
+    assert m["final_test_acc"] == 0.78 and "best_test_acc" not in m
+    assert m["val_acc"] == 0.83 and m["train_acc"] == 0.90
+    assert m["generalization_gap"] == pytest.approx(0.07)
+    assert m["epochs_to_target"] == 2 and m["target_on"] == "validation"  # validation 0.83 ≥ 0.8, test 0.80 too
+    assert m["validation_size"] == 3
+    assert [e["val_acc"] for e in m["epochs"]] == [0.71, 0.83, 0.82, 0.80]
+    last = run_protocol(s.model_copy(update={"select_epoch": "last"}), ScriptedAccuracy(
+        s, clock, {8: [0.70, 0.80, 0.95, 0.78], 3: [0.71, 0.83, 0.82, 0.80], 5: [0.72, 0.90, 0.97, 0.99]}), data)
+    assert last["selected_epoch"] == 4 and last["test_acc"] == 0.78
+
+
+def test_a_test_subset_per_epoch_and_the_selected_weights_on_the_whole_test_set(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr("rnnbench.measure.time.perf_counter", clock)
+    s = CellSettings(backend="fake", epochs=3, batch_size=4, warmup_steps=1, epoch_test_size=2)
+    data = _Data(12)
+    data.x_val, data.y_val = np.zeros((3, 4), np.int32), np.zeros(3, np.float32)
+
+    class Weighted(ScriptedAccuracy):
+        w = 0
+        def train_epoch(self, *a: Any) -> float:  # noqa: E301
+            self.w += 1  # the "weights" are the epoch count
+            return super().train_epoch(*a)
+        def get_weights(self) -> int:  # noqa: E301
+            return self.w
+        def set_weights(self, w: int) -> None:  # noqa: E301
+            self.restored = w
+            self.w = w
+
+    b = Weighted(s, clock, {2: [0.6, 0.7, 0.8], 3: [0.70, 0.90, 0.85], 8: [0.88]})
+    m = run_protocol(s, b, data)
+    assert b.calls == [2, 3, 2, 3, 2, 3, 8]  # subset + validation per epoch, the whole test set once
+    assert b.restored == 2  # epoch 2 had the best validation accuracy: its weights were tested
+    assert m["selected_epoch"] == 2 and m["test_acc"] == 0.88
+    assert [e.get("test_subset") for e in m["epochs"]] == [2, None, 2]
+    assert m["final_test_acc"] is None  # the last epoch saw only the subset
+
+
+def test_without_validation_the_last_epoch_is_the_result_and_the_target_is_on_test(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr("rnnbench.measure.time.perf_counter", clock)
+    s = CellSettings(backend="fake", epochs=3, batch_size=4, warmup_steps=1, target_accuracy=0.9)
+    m = run_protocol(s, ScriptedAccuracy(s, clock, {8: [0.7, 0.95, 0.8]}), _Data(12))
+    assert m["selected_epoch"] == 3 and m["selected_by"] == "last epoch" and m["test_acc"] == 0.8
+    assert m["val_acc"] is None and m["generalization_gap"] is None
+    assert m["epochs_to_target"] == 2 and m["target_on"] == "test"
 
 
 def test_protocol_times_steps_and_keeps_the_profiled_step_out(monkeypatch: pytest.MonkeyPatch) -> None:

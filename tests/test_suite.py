@@ -72,6 +72,7 @@ READY_SUITES = {
     "ci-ab": 2 * 2,  # arch 2 × backend 2 (pairs, not repeats, replicate it)
     "imdb": 3 * 4,  # arch 3 × backend 4
     "quick": 3,  # arch 3 on torch
+    "tutorial": (2 * 4 + 1) * 2 * 3,  # (GRU, LSTM × 4 train sizes + SimpleRNN at full data) × backend 2 × seed 3
 }
 
 

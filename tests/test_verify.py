@@ -22,20 +22,24 @@ require_module("keras")  # on TensorFlow: conftest pins KERAS_BACKEND before col
 require_module("tensorflow")
 
 ADAM = "adam step (torch→keras)"
+RMSPROP = "rmsprop step (torch→keras)"
+STEPS = (ADAM, RMSPROP)
 
 
 def test_every_case_passes_both_directions_and_fused_vs_cell() -> None:
     rows = V.run_verify(V.VerifyConfig())
     # 4 variants × 2 × 2 shapes; cross pairs fused/cell × 2 directions + fused↔cell per framework
-    # (no fused reset-before GRU in PyTorch: one row fewer for those 4 cases); one Adam step per variant
-    assert len(rows) == 16 * 6 - 4 + 4
+    # (no fused reset-before GRU in PyTorch: one row fewer for those 4 cases); one Adam and one
+    # RMSprop step per variant
+    assert len(rows) == 16 * 6 - 4 + 4 + 4
     failed = [r for r in rows if not r.passed]
     assert not failed, failed
     checks = {r.check for r in rows}
-    assert checks == {"torch→keras", "keras→torch", "fused↔cell (torch)", "fused↔cell (keras)", ADAM}
+    assert checks == {"torch→keras", "keras→torch", "fused↔cell (torch)", "fused↔cell (keras)", ADAM, RMSPROP}
     assert {r.case for r in rows} >= {"gru x1", "gru-before bi x2", "lstm bi x1", "rnn x2"}
     assert sorted(r.case for r in rows if r.check == ADAM) == ["gru x1", "gru-before x1", "lstm x1", "rnn x1"]
-    s = V.summary([r for r in rows if r.check != ADAM])
+    assert sorted(r.case for r in rows if r.check == RMSPROP) == ["gru x1", "gru-before x1", "lstm x1", "rnn x1"]
+    s = V.summary([r for r in rows if r.check not in STEPS])
     print(f"verify: max |Δ out| {s['max_abs_out_diff']:.2e}, max |Δ grad| {s['max_abs_grad_diff']:.2e}, "
           f"max rel {s['max_rel_grad_diff']:.2e}")
     # the gradient checks passed, so outputs were within OUT_TOL (the Adam rows' outputs after a
@@ -111,6 +115,16 @@ def test_adam_step_matches_keras_with_keras_update_only(variant: str) -> None:
     assert row.check == ADAM and row.passed, row
     # PyTorch's own Adam adds epsilon after bias correction: with the same epsilon the updates differ
     own = V.verify_adam(variant, dataclasses.replace(cfg, adam_update="framework"))
+    assert not own.passed and own.max_rel_grad_diff > 10 * V.UPDATE_RTOL, own
+
+
+@pytest.mark.parametrize("variant", ["gru", "lstm"])
+def test_rmsprop_step_matches_keras_with_keras_update_only(variant: str) -> None:
+    cfg = V.VerifyConfig()
+    row = V.verify_adam(variant, cfg, "rmsprop")
+    assert row.check == RMSPROP and row.passed, row
+    # PyTorch's own RMSprop (alpha 0.99, epsilon outside the square root) is another step
+    own = V.verify_adam(variant, dataclasses.replace(cfg, adam_update="framework"), "rmsprop")
     assert not own.passed and own.max_rel_grad_diff > 10 * V.UPDATE_RTOL, own
 
 

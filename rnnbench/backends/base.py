@@ -14,6 +14,8 @@ the clock and calls ``on_step`` timing. The contract:
   must be called once after each step has *completed* (force completion where the
   framework dispatches asynchronously), so wall times between calls are true step times.
 * ``evaluate(x, y, batch_size)`` → ``(loss, accuracy)``.
+* ``get_weights()`` / ``set_weights(w)``: a copy of the model's weights, and putting one back
+  (to evaluate the selected epoch's model at the end, see ``epoch_test_size``).
 * ``profile_step(x, y)`` (optional) → the op names of one forward + backward, called once
   after training outside every timed window (see :mod:`rnnbench.backends.kernels`), so
   ``describe()`` can say which kernel actually ran rather than which one was asked for.
@@ -55,6 +57,10 @@ class Backend(Protocol):
     ) -> float: ...
 
     def evaluate(self, x: "np.ndarray", y: "np.ndarray", batch_size: int) -> tuple[float, float]: ...
+
+    def get_weights(self) -> Any: ...
+
+    def set_weights(self, weights: Any) -> None: ...
 
     def describe(self) -> dict[str, Any]: ...
 

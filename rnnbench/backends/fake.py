@@ -59,6 +59,12 @@ class FakeBackend:
             on_step()
         return total / max(seen, 1)
 
+    def get_weights(self) -> tuple[np.ndarray, float]:
+        return self.w.copy(), self.b
+
+    def set_weights(self, weights: tuple[np.ndarray, float]) -> None:
+        self.w, self.b = weights[0].copy(), weights[1]
+
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float]:
         p = self._forward(self._features(x))
         eps = 1e-7

@@ -268,8 +268,10 @@ class KerasBackend:
         s = self.s
         self.model = build_model(s, vocab_size)
         eps = s.adam_epsilon if s.adam_epsilon is not None else _DEFAULT_EPSILON
+        opt = (keras.optimizers.RMSprop(learning_rate=s.learning_rate) if s.optimizer == "rmsprop"
+               else keras.optimizers.Adam(learning_rate=s.learning_rate, epsilon=eps))
         self.model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=s.learning_rate, epsilon=eps),
+            optimizer=opt,
             loss="binary_crossentropy",
         )
 
@@ -342,6 +344,14 @@ class KerasBackend:
             self.kernel_source = "op types of the traced training graph (tf.function)"
         return self.kernel_ops
 
+    def get_weights(self) -> list[Any]:
+        assert self.model is not None
+        return [np.array(w, copy=True) for w in self.model.get_weights()]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        assert self.model is not None
+        self.model.set_weights(weights)
+
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float]:
         assert self.model is not None
         p = np.asarray(self.model.predict(np.asarray(x, dtype="int32"), batch_size=batch_size, verbose=0),
@@ -413,7 +423,7 @@ class KerasBackend:
             "kernel_flags": flags,
             "gpu": gpu,
             "impl": s.impl,
-            "optimizer": "keras.optimizers.Adam",
+            "optimizer": "keras.optimizers.RMSprop" if s.optimizer == "rmsprop" else "keras.optimizers.Adam",
             "adam_update": "keras",
             "adam_epsilon": s.adam_epsilon if s.adam_epsilon is not None else _DEFAULT_EPSILON,
             "init": s.init,

@@ -1,4 +1,4 @@
-"""PyTorch adapter: Embedding → GRU / LSTM / RNN stack → Dropout → Linear(1), BCE, Adam.
+"""PyTorch adapter: Embedding → GRU / LSTM / RNN stack → Dropout → Linear(1), BCE, Adam or RMSprop.
 
 The same model the Keras adapter builds: no masking, pre-padded sequences, the head reads
 the last layer's final state (forward and backward concatenated when bidirectional),
@@ -47,8 +47,47 @@ class KerasAdam(torch.optim.Adam):
         return super().step(closure)
 
 
+class KerasRMSprop(torch.optim.Optimizer):
+    """Keras 3's RMSprop on PyTorch: ``v = ρv + (1-ρ)g²; w -= lr·g / √(v + ε)``.
+
+    PyTorch's ``RMSprop`` adds ε *outside* the square root (``g / (√v + ε)``); with Keras's
+    ε = 1e-7 inside, the step differs wherever ``v`` is small (ε inside acts like ~3e-4
+    outside), so the classic Keras IMDB text's optimizer needs its own few lines here.
+    """
+
+    def __init__(self, params: Any, lr: float, rho: float = 0.9, eps: float = KERAS_EPSILON) -> None:
+        super().__init__(params, {"lr": lr, "rho": rho, "eps": eps})
+
+    @torch.no_grad()
+    def step(self, closure: Any = None) -> Any:  # noqa: ANN401 - torch's signature
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            grads = [p.grad for p in params]
+            vs = [self.state[p].setdefault("velocity", torch.zeros_like(p)) for p in params]
+            torch._foreach_mul_(vs, group["rho"])
+            torch._foreach_addcmul_(vs, grads, grads, value=1.0 - group["rho"])
+            denom = torch._foreach_add(vs, group["eps"])
+            torch._foreach_sqrt_(denom)
+            torch._foreach_addcdiv_(params, grads, denom, value=-group["lr"])
+        return None
+
+
+def optimizer_name(s: "CellSettings") -> str:
+    if s.optimizer == "rmsprop":
+        return ("KerasRMSprop (Keras's rho 0.9, epsilon 1e-7 inside the square root)" if s.adam_update == "keras"
+                else "torch.optim.RMSprop (PyTorch's alpha 0.99, epsilon 1e-8)")
+    return "torch.optim.Adam" + (" with Keras's update (epsilon before bias correction)"
+                                 if s.adam_update == "keras" else "")
+
+
 def make_optimizer(params: Any, s: "CellSettings") -> torch.optim.Optimizer:
-    """Adam as the cell asks: PyTorch's own update, or Keras's (``adam_update = "keras"``)."""
+    """The cell's optimizer: PyTorch's own update, or Keras's (``adam_update = "keras"``)."""
+    if s.optimizer == "rmsprop":
+        if s.adam_update == "keras":
+            return KerasRMSprop(params, lr=s.learning_rate)
+        return torch.optim.RMSprop(params, lr=s.learning_rate)
     if s.adam_update == "keras":
         eps = s.adam_epsilon if s.adam_epsilon is not None else KERAS_EPSILON
         return KerasAdam(params, lr=s.learning_rate, eps=eps)
@@ -176,6 +215,14 @@ class TorchBackend:
         model.zero_grad(set_to_none=True)
         return self.kernel_ops
 
+    def get_weights(self) -> dict[str, Any]:
+        assert self.model is not None
+        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def set_weights(self, weights: dict[str, Any]) -> None:
+        assert self.model is not None
+        self.model.load_state_dict(weights)
+
     @torch.no_grad()
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float]:
         assert self.model is not None
@@ -216,8 +263,7 @@ class TorchBackend:
             "kernel_note": why,
             "kernel_source": "profiled step" if self.kernel_ops is not None else "from the settings",
             "kernel_ops": recurrent_ops(self.kernel_ops or []),
-            "optimizer": "torch.optim.Adam" + (" with Keras's update (epsilon before bias correction)"
-                                               if s.adam_update == "keras" else ""),
+            "optimizer": optimizer_name(s),
             "adam_epsilon": adam_epsilon(s),
             "adam_update": s.adam_update,
             "init": s.init,

@@ -101,6 +101,8 @@ class EncodedData:
     source: str
     source_sha256: str
     cache_path: str | None
+    x_val: np.ndarray | None = None  # held out of the training split (see :mod:`.split`)
+    y_val: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ Metrics are computed per record by :data:`METRICS` (a registry: name → title, 
 extractor), so the summary table, the pivot (:func:`pivot`) and the plots read the same
 numbers. Derived metrics:
 
-* ``time_to_target_s`` — training time (evaluation excluded) until the first epoch whose
-  test accuracy reaches the target: the cell's ``target_accuracy`` or the report's
+* ``time_to_target_s`` / ``epochs_to_target`` — training time (evaluation excluded) and
+  epochs until the first epoch whose validation accuracy (test accuracy in records without a
+  validation split) reaches the target: the cell's ``target_accuracy`` or the report's
   ``--target``. Recomputed from the per-epoch evaluations, so a different target needs no
   new run. The group's value is the median over the repeats that reached it; ``target_reached``
   counts them and a group where none did is shown as "never ≥ target".
@@ -63,15 +64,26 @@ def epochs_of(rec: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def time_to_target(rec: dict[str, Any], target: float | None) -> float | None:
-    """Training seconds until the first epoch with test accuracy ≥ target, else None."""
+def _first_at_target(rec: dict[str, Any], target: float | None) -> tuple[int, dict[str, Any]] | None:
     if target is None:
         return None
-    for ep in epochs_of(rec):
-        acc = ep.get("test_acc")
+    for i, ep in enumerate(epochs_of(rec)):
+        acc = ep.get("val_acc", ep.get("test_acc"))
         if acc is not None and acc >= target:
-            return ep["elapsed_train_s"]
+            return i + 1, ep
     return None
+
+
+def time_to_target(rec: dict[str, Any], target: float | None) -> float | None:
+    """Training seconds until the first epoch with validation (else test) accuracy ≥ target, else None."""
+    hit = _first_at_target(rec, target)
+    return hit[1]["elapsed_train_s"] if hit else None
+
+
+def epochs_to_target(rec: dict[str, Any], target: float | None) -> int | None:
+    """Epochs until validation (else test) accuracy first reached ``target``, else None."""
+    hit = _first_at_target(rec, target)
+    return hit[0] if hit else None
 
 
 def format_value(value: Any, fmt: str) -> str:
@@ -170,12 +182,21 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("rss_after_import_mb", "RSS after import MB", "{:,.0f}", _m("rss_after_import_mb"),
            "resident memory right after the framework import", spread=True),
     Metric("train_loss", "train loss", "{:.4f}", _m("train_loss"), "last epoch's training loss"),
-    Metric("test_loss", "test loss", "{:.4f}", _m("test_loss"), "last epoch's test loss"),
-    Metric("test_acc", "test acc", "{:.4f}", _m("test_acc"), "last epoch's test accuracy", spread=True),
-    Metric("best_test_acc", "best test acc", "{:.4f}", _m("best_test_acc"), "best test accuracy over epochs"),
+    Metric("test_loss", "test loss", "{:.4f}", _m("test_loss"), "test loss at the selected epoch"),
+    Metric("test_acc", "test acc", "{:.4f}", _m("test_acc"),
+           "test accuracy at the selected epoch (best validation accuracy, else the last)", spread=True),
+    Metric("val_acc", "val acc", "{:.4f}", _m("val_acc"), "validation accuracy at the selected epoch", spread=True),
+    Metric("train_acc", "train acc", "{:.4f}", _m("train_acc"),
+           "training accuracy at the selected epoch (fixed training subset, evaluation mode)", spread=True),
+    Metric("generalization_gap", "gap", "{:+.4f}", _m("generalization_gap"),
+           "training minus validation accuracy at the selected epoch", spread=True),
+    Metric("selected_epoch", "epoch", "{:.0f}", _m("selected_epoch"), "the epoch the result figures come from"),
     Metric("time_to_target_s", "time to target s", "t",
            lambda rec, ctx: time_to_target(rec, ctx.target_for(rec)),
-           "training seconds until test accuracy first reached the target", spread=True),
+           "training seconds until validation (else test) accuracy first reached the target", spread=True),
+    Metric("epochs_to_target", "epochs to target", "{:.0f}",
+           lambda rec, ctx: epochs_to_target(rec, ctx.target_for(rec)),
+           "epochs until validation (else test) accuracy first reached the target", spread=True),
     Metric("gflop_per_step", "GFLOP/step", "{:.2f}", _gflop_per_step,
            "training FLOPs per step (rnnbench.flops; 3 × forward matmul work)"),
     Metric("gflops", "GFLOP/s", "{:.1f}", _gflops, "achieved: FLOPs per step / steady step time", spread=True),

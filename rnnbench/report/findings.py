@@ -1,4 +1,5 @@
-"""Findings drawn from a summary: parameter parity across backends, and GRU versus LSTM.
+"""Findings drawn from a summary: the tutorial's five claims (:mod:`.claims`), parameter
+parity across backends, and GRU versus LSTM.
 
 * Parity: for each architecture (all settings equal but the backend), the parameter counts
   per part on every backend, "equal" where they agree, and where they do not, the reason in
@@ -16,6 +17,7 @@ from typing import Any
 from rnnbench.cells import identity_key
 from rnnbench.markdown import escape as md_escape
 from rnnbench.report.aggregate import Summary
+from rnnbench.report.claims import five_claims
 
 PARTS = ("embedding", "recurrent", "head", "total")
 
@@ -165,6 +167,18 @@ def html(summary: Summary) -> str:
     from html import escape
 
     parts: list[str] = []
+    claims = five_claims(summary)
+    if claims:
+        parts.append("<h3>The tutorial's five claims</h3><p class=\"note\">Each verdict is computed from the "
+                     "runs (Welch 95% intervals over seeds; no verdict from fewer than 3 seeds a side); the "
+                     "rules are in rnnbench/report/claims.py.</p>")
+        for setting in dict.fromkeys(c.setting for c in claims):
+            rows = "".join(f"<tr><td>{c.claim}. {escape(c.text)}</td><td>{escape(c.backend)}</td>"
+                           f"<td class=\"verdict {escape(c.verdict.replace(' ', '-'))}\"><strong>{escape(c.verdict)}"
+                           f"</strong></td><td>{escape(c.evidence)}</td></tr>"
+                           for c in claims if c.setting == setting)
+            parts.append(f"<p>{escape(setting)}</p><table><thead><tr><th>claim</th><th>backend</th><th>verdict</th>"
+                         f"<th>the numbers behind it</th></tr></thead><tbody>{rows}</tbody></table>")
     for c in gru_vs_lstm(summary):
         parts.append(f"<h3>GRU vs LSTM — {escape(c.backend)}</h3><p>{escape(c.setting)}: GRU test accuracy "
                      f"{escape(_acc(c.gru))}; LSTM {escape(_acc(c.lstm))}.</p><ul>"
@@ -182,6 +196,17 @@ def markdown(summary: Summary) -> list[str]:
     from tabulate import tabulate
 
     out: list[str] = []
+    claims = five_claims(summary)
+    if claims:
+        out += ["## The tutorial's five claims", "",
+                "Each verdict is computed from the runs (Welch 95% intervals over seeds; no verdict from fewer "
+                "than 3 seeds a side; the rules are in `rnnbench/report/claims.py`).", ""]
+        for setting in dict.fromkeys(c.setting for c in claims):
+            rows = [[f"{c.claim}. {md_escape(c.text)}", md_escape(c.backend), f"**{c.verdict}**", md_escape(c.evidence)]
+                    for c in claims if c.setting == setting]
+            out += [md_escape(setting), "",
+                    tabulate(rows, headers=["claim", "backend", "verdict", "the numbers behind it"], tablefmt="github",
+                             disable_numparse=True), ""]
     checks = gru_vs_lstm(summary)
     if checks:
         out += ["## GRU vs LSTM", "",

@@ -13,6 +13,11 @@ Figures (each skipped when it would be empty):
 * ``curves-by-model`` — the same, one panel per architecture (variant), one line per
   backend (only with more than one backend).
 * ``accuracy-vs-time`` — test accuracy against cumulative training time, the target dashed.
+* ``fit-curves`` — with a validation split: training (dotted), validation (dashed) and test
+  (solid) accuracy per epoch, one panel per backend and training-set size, one colour per
+  architecture: where the lines part is where a model starts to overfit.
+* ``gap-vs-train-size`` — when ``train_size`` varies: the generalization gap (training minus
+  validation accuracy at the selected epoch) against the training-set size, per backend.
 * ``epoch-times`` — first and steady epoch time per cell, error bars min–max over repeats.
 * ``memory`` — peak RSS per cell (min–max), with the RSS right after the framework import.
 * ``params`` — parameters per cell, stacked: embedding, recurrent, head.
@@ -221,6 +226,8 @@ def make_plots(summary: Summary) -> list[Plot]:
                           "where a line first crosses the dashed target is the time to accuracy.",
                           _svg(fig, "accuracy-vs-time")))
 
+        plots += _generalization_plots(rows, varying)
+
         names = [row_name(r, varying) for r in rows]
         ypos = list(range(len(rows)))
         # epoch times
@@ -290,3 +297,75 @@ def make_plots(summary: Summary) -> list[Plot]:
                               "the right panel leaves the embedding out so the recurrent layers can be compared.",
                               _svg(fig, "params")))
     return plots
+
+
+def _has(rows: list[dict[str, Any]], key: str) -> bool:
+    return any(ep.get(key) is not None for r in rows for rec in r["_records"]
+               for ep in ((rec.get("metrics") or {}).get("epochs") or []))
+
+
+def _generalization_plots(rows: list[dict[str, Any]], varying: list[str]) -> list[Plot]:
+    """``fit-curves`` and ``gap-vs-train-size`` (see the module doc); empty without validation data."""
+    rows = [r for r in rows if _has([r], "val_acc")]
+    if not rows:
+        return []
+    out: list[Plot] = []
+    rest = [k for k in varying if k != "train_size"]
+    backends = list(dict.fromkeys(r["backend"] for r in rows))
+    sizes = sorted({r["_records"][0]["metrics"].get("train_size") or 0 for r in rows})
+    label = lambda r: row_name(r, rest, with_backend=False)  # noqa: E731
+    colors = _colors([label(r) for r in rows])
+    fig = _figure(max(5.0, 3.6 * len(sizes)), 3.2 * len(backends) + 0.6)
+    axes = fig.subplots(len(backends), len(sizes), squeeze=False, sharey=True)
+    for i, b in enumerate(backends):
+        for j, n in enumerate(sizes):
+            ax = axes[i][j]
+            for r in rows:
+                if r["backend"] != b or (r["_records"][0]["metrics"].get("train_size") or 0) != n:
+                    continue
+                c = colors[label(r)]
+                for key, style, what in (("train_acc", ":", "train"), ("val_acc", "--", "validation"),
+                                         ("test_acc", "-", "test")):
+                    xs, med, _, _ = _curve(r["_records"], key)
+                    if xs:
+                        ax.plot(xs, med, linestyle=style, color=c, marker="o" if key == "test_acc" else None, ms=2.5,
+                                label=f"{label(r)} {what}")
+            ax.set_title(f"{b}, {n:,} training reviews", fontsize=9)
+            ax.grid(True, alpha=0.3)
+            ax.xaxis.get_major_locator().set_params(integer=True)
+            if j == 0:
+                ax.set_ylabel("accuracy")
+            if i == len(backends) - 1:
+                ax.set_xlabel("epoch")
+            ax.legend(fontsize=6, loc="lower right")
+    fig.suptitle("Training (dotted), validation (dashed) and test (solid) accuracy per epoch", fontsize=11)
+    out.append(Plot("fit-curves", "Training, validation and test accuracy",
+                    "Median over seeds after each epoch. Training accuracy is measured on a fixed subset of the "
+                    "training reviews in evaluation mode; the gap between the dotted and dashed lines is the "
+                    "generalization gap.", _svg(fig, "fit-curves")))
+    if len(sizes) > 1 and any(r.get("generalization_gap") is not None for r in rows):
+        fig = _figure(max(5.0, 4.6 * len(backends)), 4.0)
+        axes = fig.subplots(1, len(backends), squeeze=False, sharey=True)[0]
+        models = list(dict.fromkeys(row_name(r, [k for k in rest], with_backend=False) for r in rows))
+        for ax, b in zip(axes, backends):
+            for m in models:
+                pts = sorted((r["_records"][0]["metrics"].get("train_size") or 0, r) for r in rows
+                             if r["backend"] == b and label(r) == m and r.get("generalization_gap") is not None)
+                if not pts:
+                    continue
+                xs = [n for n, _ in pts]
+                ys = [r["generalization_gap"] for _, r in pts]
+                err = list(zip(*[_err(r, "generalization_gap") for _, r in pts]))
+                ax.errorbar(xs, ys, yerr=err, marker="o", ms=3, capsize=3, color=colors[m], label=m)
+            ax.set_xscale("log")
+            ax.set_title(b, fontsize=10)
+            ax.set_xlabel("training reviews")
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize=7, loc="best")
+        axes[0].set_ylabel("train − validation accuracy")
+        fig.suptitle("Generalization gap at the selected epoch against training-set size", fontsize=11)
+        out.append(Plot("gap-vs-train-size", "Generalization gap against training-set size",
+                        "Training minus validation accuracy at the selected epoch (best validation accuracy); "
+                        "median over seeds, error bars min–max. Larger = more overfitting.",
+                        _svg(fig, "gap-vs-train-size")))
+    return out
