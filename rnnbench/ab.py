@@ -228,24 +228,42 @@ class AbSummary:
     analysis: "Analysis | None" = None
 
 
+def core_slots(cells: list[PairCell], jobs: int) -> list[list[int]] | None:
+    """Disjoint sets of cores for ``jobs`` pairs running at once (None: one pair at a time)."""
+    if jobs <= 1:
+        return None
+    from rnnbench.cellenv import resolved_threads
+
+    cores = sorted(os.sched_getaffinity(0))
+    need = max(resolved_threads(c.settings) for pc in cells for c in (pc.a, pc.b))
+    if jobs * need > len(cores):
+        raise UserError(f"--jobs {jobs}: {jobs} pairs × {need} thread{'s' if need != 1 else ''} each need "
+                        f"{jobs * need} cores, and this process may use {len(cores)}",
+                        hint="lower --jobs, or give each cell fewer cores (--set threads=1)")
+    return [cores[i * need:(i + 1) * need] for i in range(jobs)]
+
+
 def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSpec], pairs: int,
                thresholds: dict[str, float], until_decided: float | None = None, max_pairs: int = 16,
                on_pair: Callable[[PairCell, int, dict[str, Any], dict[str, Any]], None] | None = None,
-               pair_runner: PairRunner | None = None) -> AbSummary:
+               pair_runner: PairRunner | None = None, jobs: int = 1) -> AbSummary:
     """Run the missing pairs round-robin over cells; append both records of each at once.
 
     With ``until_decided`` (seconds), after the planned pairs, cells still *inconclusive*
-    get one more pair each round until decided, ``max_pairs`` or the time is up.
+    get one more pair each round until decided, ``max_pairs`` or the time is up. With
+    ``jobs`` > 1, that many pairs run at once, each pinned to cores of its own
+    (:func:`core_slots`): its two sides still take turns on those cores, so what one pair's
+    neighbour does to the machine falls on both of its sides alike.
     """
     if pair_runner is None:
         from rnnbench.executors.lockstep import run_pair as pair_runner
+    slots = core_slots(cells, jobs)
     done = done_pairs(run.records())
     ran = 0
     t_start = time.monotonic()
 
-    def one(cell: PairCell, k: int) -> None:
+    def record(cell: PairCell, k: int, ra: dict[str, Any], rb: dict[str, Any]) -> None:
         nonlocal ran
-        ra, rb = pair_runner((cell.a, cell.b), sides, run.path, run.run_id, f"{cell.key}.p{k}")
         for side, rec in (("a", ra), ("b", rb)):
             rec["ab"] = {"side": side, "pair": k, "cell": cell.key, "label": cell.label}
             append_record(run.results, rec)
@@ -254,11 +272,43 @@ def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSp
         if on_pair:
             on_pair(cell, k, ra, rb)
 
+    def run_batch(batch: list[tuple[PairCell, int]]) -> None:
+        if slots is None:
+            for cell, k in batch:
+                record(cell, k, *pair_runner((cell.a, cell.b), sides, run.path, run.run_id, f"{cell.key}.p{k}"))
+            return
+        import queue
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        from rnnbench.executors.local import kill
+
+        free: queue.SimpleQueue[list[int]] = queue.SimpleQueue()
+        for slot in slots:
+            free.put(slot)
+        live: list[Any] = []
+
+        def task(cell: PairCell, k: int) -> tuple[dict[str, Any], dict[str, Any]]:
+            cpus = free.get()
+            try:
+                return pair_runner((cell.a, cell.b), sides, run.path, run.run_id, f"{cell.key}.p{k}", cpus=cpus,
+                                   started=live.extend)
+            finally:
+                free.put(cpus)
+
+        with ThreadPoolExecutor(len(slots), thread_name_prefix="ab-pair") as pool:
+            futures = {pool.submit(task, cell, k): (cell, k) for cell, k in batch}
+            try:
+                for f in as_completed(futures):
+                    record(*futures[f], *f.result())
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                for w in list(live):
+                    kill(w)
+                raise
+
     try:
-        for k in range(pairs):
-            for cell in cells:
-                if k not in done.get(cell.key, set()):
-                    one(cell, k)
+        run_batch([(cell, k) for k in range(pairs) for cell in cells if k not in done.get(cell.key, set())])
         if until_decided:
             while time.monotonic() - t_start < until_decided:
                 analysis = analyze(run.records(), cells, thresholds)
@@ -266,10 +316,7 @@ def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSp
                               and len(done.get(c.key, ())) < max_pairs]
                 if not open_cells:
                     break
-                for cell in open_cells:
-                    if time.monotonic() - t_start >= until_decided:
-                        break
-                    one(cell, max(done.get(cell.key, {-1})) + 1)
+                run_batch([(c, max(done.get(c.key, {-1})) + 1) for c in open_cells])
     except KeyboardInterrupt:
         return AbSummary(run, ran, True)
     return AbSummary(run, ran, False, analyze(run.records(), cells, thresholds))

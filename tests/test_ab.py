@@ -130,6 +130,26 @@ def test_ab_flags_a_slower_side_and_a_side_that_fails(tmp_path: Path) -> None:
 
 
 
+def test_jobs_run_pairs_at_once_each_on_cores_of_its_own(tmp_path: Path) -> None:
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two cores to run two pairs at once")
+    res = _ab(tmp_path, "--b-set", "extra_work=10", "--pairs", "4", "--set", "threads=1", "-j", "2",
+              "--json", str(tmp_path / "v.json"))
+    assert res.exit_code == 1, res.output
+    assert [c["time_verdict"] for c in json.loads((tmp_path / "v.json").read_text())["cells"]] == ["slower", "slower"]
+    run = next((tmp_path / "runs").iterdir())
+    recs = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()]
+    assert len(recs) == 16
+    by_pair: dict[tuple[str, int], list[list[int]]] = {}
+    for r in recs:
+        by_pair.setdefault((r["ab"]["cell"], r["ab"]["pair"]), []).append(r["env"]["cpu_affinity"])
+    assert all(len(v) == 2 and v[0] == v[1] and len(v[0]) == 1 for v in by_pair.values())  # a pair shares its core
+    assert len({tuple(v[0]) for v in by_pair.values()}) == 2  # and the two slots were both used
+    res = _ab(tmp_path, "--pairs", "2", "--b-set", "extra_work=1", "-j", str(len(os.sched_getaffinity(0)) + 1),
+              "--set", "threads=1")
+    assert res.exit_code == 2 and "--jobs" in res.output and "cores" in res.output, res.output
+
+
 def test_a_side_whose_rnnbench_predates_ab_is_refused(tmp_path: Path) -> None:
     old = tmp_path / "old" / "rnnbench"
     old.mkdir(parents=True)

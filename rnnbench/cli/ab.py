@@ -20,12 +20,14 @@ def ab(
                                     "(default: this one)"),
     a_set: Optional[List[str]] = typer.Option(None, "--a-set", help="setting override for side A: KEY=VALUE"),
     b_set: Optional[List[str]] = typer.Option(None, "--b-set", help="setting override for side B: KEY=VALUE, "
-                                              "e.g. --b-set extra_work=0.05 (a simulated 5%% slowdown)"),
+                                              "e.g. --b-set extra_work=0.05 (a simulated 5% slowdown)"),
     aa: bool = typer.Option(False, "--aa", help="allow sides that differ in nothing (an A/A noise check)"),
     pairs: int = typer.Option(4, "--pairs", min=2, help="process pairs per cell (each pair: one worker per side)"),
     until_decided: Optional[float] = typer.Option(
         None, "--until-decided", help="then add pairs to inconclusive cells for up to this many seconds"),
     max_pairs: int = typer.Option(16, "--max-pairs", min=2, help="with --until-decided: pairs per cell at most"),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="pairs to run at once, each pinned to cores of its "
+                             "own (jobs × threads must fit this machine's cores; e.g. --set threads=1 -j 2)"),
     time_: Optional[float] = typer.Option(None, "--time", help="step-time ratio that matters (default: the "
                                           "suite's regression.time, else 1.05)"),
     memory: Optional[float] = typer.Option(None, "--memory", help="peak-RSS ratio that counts (default 1.10)"),
@@ -70,11 +72,13 @@ def ab(
             if (k in ("time", "memory") and v <= 1) or (k in ("alpha", "accuracy_drop") and not 0 < v < 1):
                 raise UserError(f"--{k.replace('_', '-')} {v:g}: expected "
                                 + ("a ratio above 1, e.g. 1.05" if k in ("time", "memory") else "a number in (0, 1)"))
+        abm.core_slots(abm.plan(spec, sides), jobs)  # refuse a --jobs that does not fit before the run exists
         run = abm.start_ab_run(spec, sides, pairs, thresholds, root=output)
     cells = abm.plan(spec, sides)
     for s in sides:
         console.print(f"side {s.name.upper()}: {s.describe()} — runs {s.rnnbench}")
-    console.print(f"{len(cells)} cells × {pairs} pairs → {run.path}")
+    console.print(f"{len(cells)} cells × {pairs} pairs" + (f", {jobs} at a time" if jobs > 1 else "")
+                  + f" → {run.path}")
 
     def on_pair(cell, k, ra, rb) -> None:  # noqa: ANN001 - progress line
         def part(r):  # noqa: ANN001, ANN202
@@ -85,7 +89,7 @@ def ab(
 
         console.print(f"  {cell.label} pair {k + 1}: A {part(ra)}, B {part(rb)}")
 
-    summary = abm.execute_ab(run, cells, sides, pairs, thresholds, until_decided, max_pairs, on_pair)
+    summary = abm.execute_ab(run, cells, sides, pairs, thresholds, until_decided, max_pairs, on_pair, jobs=jobs)
     if summary.interrupted:
         typer.echo(f"interrupted: finished pairs are kept in {run.path}; continue with "
                    f"`rnnbench ab --resume {run.run_id}`", err=True)

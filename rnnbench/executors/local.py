@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -138,11 +138,13 @@ def start_worker(
     name: str | None = None,
     gate: tuple[int, int] | None = None,
     env_extra: dict[str, str] | None = None,
+    cpus: Sequence[int] | None = None,
 ) -> Worker:
     """Start ``python -m rnnbench.worker`` for ``cell`` (pinned, own session, output to its log).
 
     ``gate`` (the worker's ends of two pipes) makes it take turns with another worker
-    (:mod:`rnnbench.turns`); ``env_extra`` is added to the cell's environment.
+    (:mod:`rnnbench.turns`); ``env_extra`` is added to the cell's environment; ``cpus``: the
+    cores to pin it to (default: the first ``threads`` of this process's own).
     """
     name = name or cell.key
     work = run_dir / "cells"
@@ -171,7 +173,8 @@ def start_worker(
             env=env,
             start_new_session=True,
             pass_fds=gate or (),
-            preexec_fn=_child_setup(cell_cpus(cell.settings)) if sys.platform.startswith("linux") else None,
+            preexec_fn=_child_setup(cell_cpus(cell.settings, set(cpus) if cpus else None))
+            if sys.platform.startswith("linux") else None,
         )
     return Worker(cell, run_dir, name, proc, out, events, log, started, t0, _EventReader(events))
 

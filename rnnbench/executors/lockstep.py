@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from rnnbench.executors.local import Worker, kill, start_worker
@@ -29,9 +30,13 @@ class Side(Protocol):
 
 
 def run_pair(cells: tuple[Cell, Cell], sides: tuple[Side, Side], run_dir: Path, run_id: str,
-             stem: str) -> tuple[dict[str, Any], dict[str, Any]]:
+             stem: str, cpus: Sequence[int] | None = None,
+             started: Callable[[list[Worker]], None] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run ``cells[0]`` on side A and ``cells[1]`` on side B in lockstep; return their records.
 
+    Both workers are pinned to the same cores: ``cpus`` (default: the first ``threads`` of
+    this process's), so that pairs running at the same time (``ab --jobs``) never share a
+    core. ``started`` is told the workers once they run (to kill them from another thread).
     KeyboardInterrupt kills both workers and propagates (an interrupted pair is not recorded).
     """
     pipes: list[tuple[int, int, int, int]] = []  # (worker reads, parent writes, parent reads, worker writes)
@@ -42,9 +47,11 @@ def run_pair(cells: tuple[Cell, Cell], sides: tuple[Side, Side], run_dir: Path, 
             done_r, done_w = os.pipe()
             pipes.append((go_r, go_w, done_r, done_w))
             workers.append(start_worker(cell, run_dir, side.python, name=f"{stem}.{side.name}",
-                                        gate=(go_r, done_w), env_extra=dict(side.env)))
+                                        gate=(go_r, done_w), env_extra=dict(side.env), cpus=cpus))
             os.close(go_r)  # the worker's ends live on in the worker only
             os.close(done_w)
+        if started:
+            started(workers)
         timeout = max(c.settings.timeout for c in cells)
         referee = Referee(Turns(sides[0].name, pipes[0][1], pipes[0][2], pid=workers[0].proc.pid),
                           Turns(sides[1].name, pipes[1][1], pipes[1][2], pid=workers[1].proc.pid), timeout=timeout)
