@@ -27,10 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def judge_groups(run_ref: str, pairs_per_group: int) -> tuple[float, list[dict[str, Any]]]:
+def judge_groups(run_ref: str, pairs_per_group: int, rules: dict[str, float] | None = None
+                 ) -> tuple[float, list[dict[str, Any]]]:
     from rnnbench.ab import analyze, plan, reopen_ab_run
 
     run, suite, sides, _, th = reopen_ab_run(run_ref)
+    th = {**th, **(rules or {})}
     records = run.records()
     cells = plan(suite, sides)
     slowdown = float(sides[1].overrides.get("extra_work", 0.0)) - float(sides[0].overrides.get("extra_work", 0.0))
@@ -62,6 +64,10 @@ def main() -> None:
     ap.add_argument("--groups", type=int, default=3, help="comparisons per cell and slowdown (K)")
     ap.add_argument("--slowdowns", default="0,0.05", help="comma-separated extra_work values for B (0 = A/A)")
     ap.add_argument("--only", action="append", default=[], help="passed to rnnbench ab --only")
+    ap.add_argument("--set", action="append", default=[], help="passed to rnnbench ab --set (both sides)")
+    ap.add_argument("--jobs", type=int, default=1, help="passed to rnnbench ab --jobs")
+    ap.add_argument("--trim", type=float, default=None, help="judge with this trimmed mean over pairs")
+    ap.add_argument("--alpha", type=float, default=None, help="judge at this alpha")
     ap.add_argument("--reuse", help="judge these stored ab runs instead of running new ones (comma-separated)")
     ap.add_argument("--output", "-o", default=None, help="runs directory")
     args = ap.parse_args()
@@ -75,6 +81,10 @@ def main() -> None:
             cmd += ["--aa"] if s == 0 else ["--b-set", f"extra_work={s}"]
             for o in args.only:
                 cmd += ["--only", o]
+            for o in args.set:
+                cmd += ["--set", o]
+            if args.jobs > 1:
+                cmd += ["--jobs", str(args.jobs)]
             if args.output:
                 cmd += ["-o", args.output]
             t0 = time.time()
@@ -86,10 +96,14 @@ def main() -> None:
             print(f"slowdown {s:+.0%}: run {data['run_id']} in {time.time() - t0:.0f} s", flush=True)
     print("\n| B slowdown | cell comparisons | slower | faster | unchanged | inconclusive | median B/A | median MDE |")
     print("|---|---|---|---|---|---|---|---|")
+    rules = {k: v for k, v in (("trim", args.trim), ("alpha", args.alpha)) if v is not None}
+    by_slowdown: dict[float, list[dict[str, Any]]] = {}
     for ref in runs:
-        s, rows = judge_groups(ref, args.pairs)
+        s, rows = judge_groups(ref, args.pairs, rules)
+        by_slowdown.setdefault(round(s, 6), []).extend(rows)
+    for s, rows in sorted(by_slowdown.items()):
         print(summarize(s, rows))
-    print(f"\nruns: {', '.join(runs)}; {args.pairs} pairs per comparison")
+    print(f"\nruns: {', '.join(runs)}; {args.pairs} pairs per comparison" + (f"; rules {rules}" if rules else ""))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from rnnbench.results import RunDir, append_record, resolve_run
 from rnnbench.stats import AB_FASTER, AB_INCONCLUSIVE, AB_SLOWER, judge, pair_log_ratio, paired_ratio, paired_verdict
 from rnnbench.suite import Cell, CellSettings, Suite, parse_suite
 
-DEFAULTS = {"time": 1.05, "memory": 1.10, "accuracy_drop": 0.02, "alpha": 0.01}
+DEFAULTS = {"time": 1.05, "memory": 1.10, "accuracy_drop": 0.02, "alpha": 0.01, "trim": 0.0}
 FAILING_ON_B, FAILING_ON_A, FAILING_BOTH = "failing on B", "failing on A", "failing on both"
 REGRESSIONS = frozenset({AB_SLOWER, "more memory", "accuracy lower", FAILING_ON_B})
 
@@ -422,7 +422,7 @@ def analyze(records: list[dict[str, Any]], cells: list[PairCell], thresholds: di
                 if lr is not None:
                     logs.append(lr)
         if logs:
-            pr = paired_ratio(logs, alpha=th["alpha"])
+            pr = paired_ratio(logs, alpha=th["alpha"], trim=th["trim"])
             res.ratio, res.ci, res.mde, res.pair_ratios = pr.ratio, pr.ci, pr.mde, pr.pair_ratios
             res.time_verdict = paired_verdict(pr, th["time"])
         res.a_step_ms = _ms(_median([r["metrics"]["steady_step_s"] for r in ok_a if r["metrics"].get("steady_step_s")]))

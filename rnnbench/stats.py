@@ -264,20 +264,40 @@ class PairedRatio:
     pair_ratios: tuple[float, ...]
 
 
-def paired_ratio(pair_logs: Sequence[float], alpha: float = 0.01, power: float = 0.8) -> PairedRatio:
-    """Combine per-pair log ratios into a ratio, its t-interval and the minimum detectable effect."""
+def trimmed_mean_se(xs: Sequence[float], trim: float) -> tuple[float, float, int]:
+    """The ``trim``-trimmed mean, its standard error from the winsorized variance, and the
+    degrees of freedom (Tukey & McLaughlin 1963): ``n - 2g - 1`` with ``g = floor(trim·n)``
+    values cut from each end. With ``g = 0`` it is the plain mean and its standard error."""
+    v = sorted(float(x) for x in xs)
+    n = len(v)
+    g = int(math.floor(trim * n))
+    if n - 2 * g < 2:
+        raise ValueError(f"trimming {g} of {n} values from each end leaves too few")
+    mean = statistics.fmean(v[g:n - g])
+    w = [v[g]] * g + v[g:n - g] + [v[n - g - 1]] * g  # winsorized
+    se = statistics.stdev(w) / ((1 - 2 * g / n) * math.sqrt(n))
+    return mean, se, n - 2 * g - 1
+
+
+def paired_ratio(pair_logs: Sequence[float], alpha: float = 0.01, power: float = 0.8,
+                 trim: float = 0.0) -> PairedRatio:
+    """Combine per-pair log ratios into a ratio, its t-interval and the minimum detectable effect.
+
+    ``trim`` > 0: the trimmed mean over pairs with its Tukey–McLaughlin interval, so one pair
+    whose process drew a slow state throughout cannot pull the estimate or widen the interval
+    in full (with too few pairs to trim, ``floor(trim·n) = 0``, it is the plain mean).
+    """
     from scipy import stats as st
 
     xs = [float(x) for x in pair_logs if x is not None and math.isfinite(x)]
     if not xs:
         raise ValueError("paired_ratio needs at least one pair")
     n = len(xs)
-    mean = statistics.fmean(xs)
     if n < 2:
-        return PairedRatio(n, math.exp(mean), None, None, None, tuple(math.exp(x) for x in xs))
-    se = statistics.stdev(xs) / math.sqrt(n)
-    t_crit = float(st.t.ppf(1 - alpha / 2, n - 1))
-    t_pow = float(st.t.ppf(power, n - 1))
+        return PairedRatio(n, math.exp(xs[0]), None, None, None, tuple(math.exp(x) for x in xs))
+    mean, se, df = trimmed_mean_se(xs, trim)
+    t_crit = float(st.t.ppf(1 - alpha / 2, df))
+    t_pow = float(st.t.ppf(power, df))
     ci = (math.exp(mean - t_crit * se), math.exp(mean + t_crit * se))
     return PairedRatio(n, math.exp(mean), ci, se, math.exp((t_crit + t_pow) * se) - 1, tuple(math.exp(x) for x in xs))
 

@@ -308,6 +308,9 @@ def parse_suite(
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"{path}: invalid TOML: {e}") from None
+    if not data:
+        raise UserError(f"{path}: the suite is empty", hint="give at least [defaults] or [matrix]; "
+                        "see rnnbench/suites/quick.toml")
     if overrides:
         data["defaults"] = {**data.get("defaults", {}), **overrides}
         data["matrix"] = {k: v for k, v in data.get("matrix", {}).items() if k not in overrides}
@@ -449,9 +452,12 @@ def load_suite(path: str | Path, overrides: dict[str, Any] | None = None,
     """Read and validate a suite file. A bare name (``quick``) is looked up as :func:`resolve_suite_path` says."""
     p = resolve_suite_path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_bytes().decode("utf-8")
     except OSError as e:
         raise UserError(f"{p}: cannot read suite: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise UserError(f"{p}: not a text suite: byte {e.start} is not UTF-8",
+                        hint="a suite is a TOML text file, e.g. rnnbench/suites/quick.toml") from None
     return parse_suite(text, str(p), overrides, only, repeat)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -89,6 +90,23 @@ def _ab(tmp_path: Path, *args: str):  # noqa: ANN202
     suite = tmp_path / "f.toml"
     suite.write_text(FAKE, encoding="utf-8")
     return runner.invoke(app, ["ab", str(suite), "-o", str(tmp_path / "runs"), "-q", *args])
+
+
+def test_a_trimmed_mean_over_pairs_keeps_one_wild_pair_from_deciding() -> None:
+    from rnnbench.stats import trimmed_mean_se
+
+    logs = [math.log(1.05) + d for d in (0.004, -0.003, 0.002, -0.001, 0.003, -0.002, 0.001, 0.0)]
+    wild = logs[:-1] + [math.log(1.40)]  # one pair whose B process was slow throughout
+    assert paired_verdict(paired_ratio(logs), 1.05) == "slower"
+    plain = paired_ratio(wild)
+    assert paired_verdict(plain, 1.05) == "inconclusive" and plain.ratio > 1.08
+    trimmed = paired_ratio(wild, trim=0.2)
+    assert paired_verdict(trimmed, 1.05) == "slower" and abs(trimmed.ratio - 1.05) < 0.005
+    # no trimming possible with 4 pairs (floor(0.8) = 0): the plain mean
+    assert paired_ratio(wild[:4], trim=0.2) == paired_ratio(wild[:4])
+    m, se, df = trimmed_mean_se([1.0, 2.0, 3.0, 4.0, 100.0], 0.2)
+    assert m == 3.0 and df == 2  # one cut from each end; winsorized [2, 2, 3, 4, 4]
+    assert abs(se - statistics.stdev([2, 2, 3, 4, 4]) / (0.6 * math.sqrt(5))) < 1e-12
 
 
 def test_sides_that_differ_in_nothing_or_do_not_exist_are_refused(tmp_path: Path) -> None:

@@ -47,8 +47,12 @@ def run(
         return
     if resume is not None:
         run_dir, spec = reopen_run(resume, spec, root=output)
+        _preflight(spec, run_dir.path.parent, quiet)
     else:
         assert spec is not None
+        from rnnbench import paths
+
+        _preflight(spec, output or paths.runs_dir(), quiet)
         run_dir = start_run(spec, root=output)
     if not quiet:
         _say_where(spec if suite is not None else None, run_dir.path)
@@ -80,6 +84,21 @@ def _say_where(spec, run_path: Path) -> None:  # noqa: ANN001 - a Suite or None;
     if spec is not None:
         typer.echo(f"suite {spec.name}: {spec.path} ({suite_source(Path(spec.path))})", err=True)
     typer.echo(f"output: {run_path.resolve()} (move it with RNNBENCH_REPORTS or -o)", err=True)
+
+
+def _preflight(spec, root: Path, quiet: bool) -> None:  # noqa: ANN001 - a Suite; imported lazily
+    """Stop before the first cell when something every cell needs is missing (one message, exit 2)."""
+    from rnnbench.errors import UserError
+    from rnnbench.preflight import check
+
+    pre = check(spec, root)
+    if pre.problems:
+        n = len(pre.problems)
+        raise UserError(f"cannot start {spec.name}: " + "; ".join(pre.problems)
+                        + (f" ({n} problems)" if n > 1 else ""))
+    if pre.unavailable and not quiet:
+        for backend, how in pre.unavailable.items():
+            typer.echo(f"backend {backend} is not installed: its cells will be recorded unavailable ({how})", err=True)
 
 
 def _print_cells(spec) -> None:  # noqa: ANN001 - a Suite; imported lazily

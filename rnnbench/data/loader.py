@@ -240,6 +240,22 @@ def cache_key(spec: DataSpec, source_sha256: str, word_index_sha256: str | None)
     )
 
 
+def missing_for(spec: DataSpec) -> list[str]:
+    """What keeps ``spec`` from loading here (empty when it can), each with the command that
+    fixes it — without reading or encoding anything, so a run can check every cell up front."""
+    if spec.dataset == "sample":
+        return []
+    src = _resolve_source(spec.dataset)
+    if src is None:
+        if _cached_without_source(spec) is not None:
+            return []
+        return [f"the full IMDB data set is not here: {HOW_TO_GET}"]
+    if spec.encoding == "keras" and not word_index_path().exists() and _cached_without_source(spec, src.sha256) is None:
+        return ["the keras encoding needs Keras's IMDB word index, which is not installed: run "
+                "`rnnbench data import imdb_word_index.json` or `rnnbench data fetch word-index`"]
+    return []
+
+
 def load_dataset(spec: DataSpec) -> EncodedData:
     """Encoded, padded arrays for ``spec``, from the cache when possible (see module doc)."""
     if not isinstance(spec, DataSpec):
