@@ -32,7 +32,7 @@ BACKENDS: tuple[str, ...] = ("torch", "keras-tensorflow", "keras-torch", "keras-
 class CellSettings(BaseModel):
     """Every setting of one cell. Field descriptions are the suite format's reference."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     # model
     arch: Arch = Field("gru", description="recurrent architecture: gru | lstm | rnn (SimpleRNN)")
@@ -384,6 +384,15 @@ def parse_suite(
         if any(_matches(combo, ex, defaults) for ex in excludes):
             continue
         combos.append(combo)
+    field_defaults = {k: f.default for k, f in CellSettings.model_fields.items()}
+    seen_combos = {json.dumps({**field_defaults, **defaults, **c}, sort_keys=True) for c in combos}
+    for i, inc in enumerate(includes):
+        full = json.dumps({**field_defaults, **defaults, **inc}, sort_keys=True)
+        if full in seen_combos:
+            desc = ", ".join(f"{k}={v}" for k, v in inc.items()) or "no settings"
+            raise _fail(path, f"include[{i}]", f"duplicates a cell the suite already has ({desc}): "
+                        "remove it, or raise repeat to run a cell again")
+        seen_combos.add(full)
     combos.extend(includes)
     for k, v in (only or {}).items():
         if k not in CellSettings.model_fields:

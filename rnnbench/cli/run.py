@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+MANY_CELLS = 500  # more cells than this and `run` asks first (or needs --yes)
+
 
 def run(
     suite: Optional[str] = typer.Argument(
@@ -29,6 +31,7 @@ def run(
     only: Optional[List[str]] = typer.Option(
         None, "--only", help="run only cells whose setting matches: KEY=VALUE or KEY=[V1, V2] (repeatable)"
     ),
+    yes: bool = typer.Option(False, "--yes", "-y", help=f"run a suite of more than {MANY_CELLS} cells without asking"),
 ) -> None:
     """Run a suite: every cell trains in its own process; results go to reports/runs/<run-id>/."""
     from rnnbench.errors import UserError
@@ -45,6 +48,8 @@ def run(
             raise UserError("--dry-run needs a suite to list")
         _print_cells(spec)
         return
+    if spec is not None and len(spec.cells) > MANY_CELLS and not yes:
+        _confirm_many(spec)
     if resume is not None:
         run_dir, spec = reopen_run(resume, spec, root=output)
         _preflight(spec, run_dir.path.parent, quiet)
@@ -84,6 +89,19 @@ def _say_where(spec, run_path: Path) -> None:  # noqa: ANN001 - a Suite or None;
     if spec is not None:
         typer.echo(f"suite {spec.name}: {spec.path} ({suite_source(Path(spec.path))})", err=True)
     typer.echo(f"output: {run_path.resolve()} (move it with RNNBENCH_REPORTS or -o)", err=True)
+
+
+def _confirm_many(spec) -> None:  # noqa: ANN001 - a Suite; imported lazily
+    """A matrix that expands to very many cells is asked about (refused when nobody can answer)."""
+    import sys
+
+    from rnnbench.errors import UserError
+
+    n = len(spec.cells)
+    if sys.stdin.isatty() and typer.confirm(f"{spec.name} expands to {n:,} cells, each its own process. Run them all?"):
+        return
+    raise UserError(f"{spec.path}: the matrix expands to {n:,} cells (more than {MANY_CELLS:,})",
+                    hint="pass --yes to run them all, or narrow the matrix / use --only")
 
 
 def _preflight(spec, root: Path, quiet: bool) -> None:  # noqa: ANN001 - a Suite; imported lazily

@@ -279,7 +279,12 @@ def read_raw(path: Path, progress: bool = True) -> RawRead:
         )
     if path.is_dir():
         return read_directory(path, progress)
-    if not tarfile.is_tarfile(path):
+    try:
+        is_tar = tarfile.is_tarfile(path)
+    except (EOFError, OSError, zlib.error) as e:  # a truncated .gz ends inside its first member
+        raise UserError(f"data: cannot read {path} as a tar archive: {e}",
+                        hint="the file looks cut short: download it again (`rnnbench data fetch imdb`)") from None
+    if not is_tar:
         raise UserError(
             f"data: {path} is neither a tar archive nor an aclImdb folder",
             hint="expected aclImdb_v1.tar.gz, a tarball with the aclImdb layout, or the extracted aclImdb/ folder",

@@ -247,6 +247,10 @@ def collect(run_refs: list[str | Path]) -> tuple[list[RunDir], list[dict[str, An
             seen.add(r.path.resolve())
             unique.append(r)
     records = [rec for run in unique for rec in run.records()]
+    if not records:
+        names = ", ".join(r.run_id for r in unique)
+        raise UserError(f"run {names} has no results yet: no cell has finished",
+                        hint="let it run, or continue it with `rnnbench run --resume RUN`")
     return unique, records
 
 

@@ -117,7 +117,7 @@ def _params(g: dict[str, Any], l: dict[str, Any]) -> tuple[str, str]:
     gr, lr = g.get("params_recurrent"), l.get("params_recurrent")
     if not gt or not lt:
         return UNTESTED, "no parameter counts recorded"
-    ev = f"total GRU {int(gt):,} vs LSTM {int(lt):,} ({1 - gt / lt:+.1%} fewer)"
+    ev = f"total GRU {int(gt):,} vs LSTM {int(lt):,} ({1 - gt / lt:.1%} fewer)"
     if gr and lr:
         ev += f"; recurrent layers GRU {int(gr):,} vs LSTM {int(lr):,} ({1 - gr / lr:.1%} fewer)"
     return (HOLDS if gt < lt else FAILS), ev + " (exact counts, the same for every seed)"
