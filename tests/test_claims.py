@@ -28,7 +28,8 @@ def _rec(arch: str, seed: int, n_train: int, *, acc: float, gap: float, epoch_s:
             "metrics": {"params": {**p, "total": sum(p.values())}, "params_total": sum(p.values()), "test_acc": acc,
                         "selected_by": "best validation accuracy", "selected_epoch": best + 1,
                         "val_acc": val[best], "train_acc": val[best] + gap, "generalization_gap": gap,
-                        "steady_epoch_s": epoch_s, "first_epoch_s": epoch_s, "train_size": n_train, "epochs": epochs}}
+                        "steady_epoch_s": epoch_s, "first_epoch_s": epoch_s, "train_size": n_train, "epochs": epochs,
+                        "step_times_s": [[epoch_s / 10] * 10 for _ in val]}}
 
 
 def _verdicts(recs: list[dict[str, Any]]) -> dict[int, Any]:

@@ -173,7 +173,7 @@ def test_cli_quick_prints_and_exits_0() -> None:
     res = CliRunner().invoke(_app(), ["verify", "--quick", "--arch", "rnn"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())  # the console wraps at 80 columns here
-    assert "torch→keras" in text and "0 of 9 checks failed" in text  # 2 cases × 4 checks + the Adam step
+    assert "torch→keras" in text and "0 of 10 checks failed" in text  # 2 cases × 4 checks + the Adam and RMSprop steps
 
 
 def test_cli_exits_1_on_a_failed_check(monkeypatch: pytest.MonkeyPatch) -> None:

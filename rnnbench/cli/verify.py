@@ -37,7 +37,7 @@ def verify(
     console.print(
         f"max |Δ out| {s['max_abs_out_diff']:.2e}, max |Δ grad| {s['max_abs_grad_diff']:.2e}, "
         f"max relative Δ grad {s['max_rel_grad_diff']:.2e}"
-        + (f"; Adam update: max relative Δ {s['max_rel_update_diff']:.2e} over {s['adam_checks']} checks"
+        + (f"; optimizer update (Adam, RMSprop): max relative Δ {s['max_rel_update_diff']:.2e} over {s['adam_checks']} checks"
            if s["adam_checks"] else "")
         + f"; {s['failed']} of {s['checks']} checks failed"
     )
