@@ -50,14 +50,13 @@ def check(suite: Suite, root: Path) -> Preflight:
 
     problems: list[str] = []
     unavailable: dict[str, str] = {}
-    specs = {}
+    specs = {}  # distinct data specs, in the suite's order
     for cell in suite.cells:
         info = get_backend(cell.settings.backend)
         if not info.available():
             unavailable[info.name] = info.install
             continue
-        spec = data_spec(cell.settings)
-        specs[spec] = cell
+        specs.setdefault(data_spec(cell.settings))
     for spec in specs:
         for p in missing_for(spec):
             if p not in problems:

@@ -62,7 +62,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], list[str]]] = [
     ("suite-wrong-type", suite(OK.replace("epochs = 1", 'epochs = "one"')), RUN, ["defaults.epochs", "integer"]),
     ("suite-float-for-int", suite(OK.replace("epochs = 1", "epochs = 1.5")), RUN, ["defaults.epochs"]),
     ("suite-bool-for-int", suite(OK.replace("epochs = 1", "epochs = true")), RUN, ["defaults.epochs"]),
-    ("suite-nan", suite(OK + "learning_rate = nan\n".replace("learning_rate", "[regression]\ntime")), RUN,
+    ("suite-nan", suite(OK + "[regression]\ntime = nan\n"), RUN,
      ["regression.time", "expected a number"]),
     ("suite-nan-setting", suite(OK.replace("epochs = 1", "epochs = 1\nlearning_rate = nan")), RUN,
      ["defaults.learning_rate", "finite"]),

@@ -82,11 +82,19 @@ def _ms(xs: list[float], fmt: str) -> str:
     return fmt.format(xs[0]) if xs else "—"
 
 
-def _few(g: list[Any], l: list[Any]) -> str | None:
+def _values(row: dict[str, Any], key: str) -> list[float]:
+    """The metric over the row's seeds (records without it left out)."""
+    return [_m(r, key) for r in row["_records"] if _m(r, key) is not None]
+
+
+def _interval(g: list[float], l: list[float]) -> tuple[float, float, float] | str:
+    """GRU − LSTM over seeds with its 95% interval as (diff, lo, hi), or why there is no verdict."""
     n = min(len(g), len(l))
     if n < MIN_SEEDS:
         return f"only {n} seed{'s' if n != 1 else ''} a side (a verdict needs {MIN_SEEDS})"
-    return None
+    d = seed_difference(g, l, ALPHA)
+    lo, hi = d.ci or (d.diff, d.diff)
+    return d.diff, lo, hi
 
 
 def _ci(lo: float, hi: float, fmt: str) -> str:
@@ -94,17 +102,15 @@ def _ci(lo: float, hi: float, fmt: str) -> str:
 
 
 def _accuracy(g: dict[str, Any], l: dict[str, Any]) -> tuple[str, str]:
-    ga = [_m(r, "test_acc") for r in g["_records"] if _m(r, "test_acc") is not None]
-    la = [_m(r, "test_acc") for r in l["_records"] if _m(r, "test_acc") is not None]
+    ga, la = _values(g, "test_acc"), _values(l, "test_acc")
     how = {_m(r, "selected_by") or "last epoch" for r in g["_records"] + l["_records"]}
     base = (f"test accuracy at the {' / '.join(sorted(how))} epoch: GRU {_ms(ga, '{:.4f}')} vs LSTM "
             f"{_ms(la, '{:.4f}')} (mean ± sd over seeds)")
-    few = _few(ga, la)
-    if few:
-        return INCONCLUSIVE, f"{base}; {few}"
-    d = seed_difference(ga, la, ALPHA)
-    lo, hi = d.ci or (d.diff, d.diff)
-    ev = f"{base}; GRU − LSTM {d.diff:+.4f}, {_ci(lo, hi, '{:+.4f}')}"
+    got = _interval(ga, la)
+    if isinstance(got, str):
+        return INCONCLUSIVE, f"{base}; {got}"
+    diff, lo, hi = got
+    ev = f"{base}; GRU − LSTM {diff:+.4f}, {_ci(lo, hi, '{:+.4f}')}"
     if hi < 0:
         return FAILS, ev + ": GRU is less accurate"
     if lo > -AS_GOOD_AS:
@@ -146,12 +152,11 @@ def _easier(g: dict[str, Any], l: dict[str, Any]) -> tuple[str, str]:
             f"seeds; never = epochs + 1); training time to it GRU {_ms(gt, '{:.0f} s')} vs LSTM {_ms(lt, '{:.0f} s')}")
     if not reached[0] and not reached[1]:
         return INCONCLUSIVE, base + ": neither reached the target"
-    few = _few(ge, le)
-    if few:
-        return INCONCLUSIVE, f"{base}; {few}"
-    d = seed_difference(ge, le, ALPHA)
-    lo, hi = d.ci or (d.diff, d.diff)
-    ev = f"{base}; GRU − LSTM {d.diff:+.2f} epochs, {_ci(lo, hi, '{:+.2f}')}"
+    got = _interval(ge, le)
+    if isinstance(got, str):
+        return INCONCLUSIVE, f"{base}; {got}"
+    diff, lo, hi = got
+    ev = f"{base}; GRU − LSTM {diff:+.2f} epochs, {_ci(lo, hi, '{:+.2f}')}"
     if hi < 0:
         return HOLDS, ev + ": GRU gets there in fewer epochs"
     if lo > 0 or (lo == hi == 0):
@@ -170,16 +175,14 @@ def _gap(rows: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> tuple[str, s
     all_sizes = "; ".join(f"{n:,}: GRU {g['generalization_gap']:+.3f} vs LSTM {l['generalization_gap']:+.3f}"
                           for n, g, l in sorted(with_gap, key=lambda t: t[0]))
     n, g, l = min(with_gap, key=lambda t: t[0])
-    gg = [_m(r, "generalization_gap") for r in g["_records"] if _m(r, "generalization_gap") is not None]
-    lg = [_m(r, "generalization_gap") for r in l["_records"] if _m(r, "generalization_gap") is not None]
+    gg, lg = _values(g, "generalization_gap"), _values(l, "generalization_gap")
     base = (f"gap (train − validation accuracy) at {n:,} training reviews: GRU {_ms(gg, '{:+.4f}')} vs LSTM "
             f"{_ms(lg, '{:+.4f}')}; medians by size — {all_sizes}")
-    few = _few(gg, lg)
-    if few:
-        return INCONCLUSIVE, f"{base}; {few}"
-    d = seed_difference(gg, lg, ALPHA)
-    lo, hi = d.ci or (d.diff, d.diff)
-    ev = f"{base}; GRU − LSTM at {n:,}: {d.diff:+.4f}, {_ci(lo, hi, '{:+.4f}')}"
+    got = _interval(gg, lg)
+    if isinstance(got, str):
+        return INCONCLUSIVE, f"{base}; {got}"
+    diff, lo, hi = got
+    ev = f"{base}; GRU − LSTM at {n:,}: {diff:+.4f}, {_ci(lo, hi, '{:+.4f}')}"
     if hi < 0:
         return HOLDS, ev + ": GRU's gap is smaller"
     if lo > 0:
@@ -204,15 +207,14 @@ def _epoch_time(g: dict[str, Any], l: dict[str, Any]) -> tuple[str, str]:
     base = (f"steady epoch training time (sum of its steps) at {_train_size(g):,} training reviews: GRU "
             f"{_ms(gt, '{:.1f} s')} vs LSTM "
             f"{_ms(lt, '{:.1f} s')}")
-    few = _few(gt, lt)
-    if few:
-        return INCONCLUSIVE, f"{base}; {few}"
-    d = seed_difference([math.log(x) for x in gt], [math.log(x) for x in lt], ALPHA)
-    lo, hi = d.ci or (d.diff, d.diff)
-    ev = (f"{base}; GRU / LSTM {math.exp(d.diff):.3f}, 95% CI [{math.exp(lo):.3f}, {math.exp(hi):.3f}] "
+    got = _interval([math.log(x) for x in gt], [math.log(x) for x in lt])
+    if isinstance(got, str):
+        return INCONCLUSIVE, f"{base}; {got}"
+    diff, lo, hi = got
+    ev = (f"{base}; GRU / LSTM {math.exp(diff):.3f}, 95% CI [{math.exp(lo):.3f}, {math.exp(hi):.3f}] "
           f"(a lot = at least {A_LOT:.0%} saved, ratio < {1 - A_LOT:.2f})")
     if math.exp(hi) < 1 - A_LOT:
-        return HOLDS, ev + f": GRU saves {1 - math.exp(d.diff):.0%}"
+        return HOLDS, ev + f": GRU saves {1 - math.exp(diff):.0%}"
     if math.exp(lo) > 1 - A_LOT:
         return FAILS, ev + (": GRU is slower" if math.exp(lo) > 1 else ": GRU saves less than that")
     return INCONCLUSIVE, ev

@@ -346,7 +346,7 @@ def _generalization_plots(rows: list[dict[str, Any]], varying: list[str]) -> lis
     if len(sizes) > 1 and any(r.get("generalization_gap") is not None for r in rows):
         fig = _figure(max(5.0, 4.6 * len(backends)), 4.0)
         axes = fig.subplots(1, len(backends), squeeze=False, sharey=True)[0]
-        models = list(dict.fromkeys(row_name(r, [k for k in rest], with_backend=False) for r in rows))
+        models = list(dict.fromkeys(label(r) for r in rows))
         for ax, b in zip(axes, backends):
             for m in models:
                 pts = sorted((r["_records"][0]["metrics"].get("train_size") or 0, r) for r in rows
