@@ -10,6 +10,7 @@ the median minimum detectable effect.
 
     python benchmarks/ab_sensitivity.py --suite ci-ab --pairs 4 --groups 5 --slowdowns 0,0.05,0.03
     python benchmarks/ab_sensitivity.py --reuse RUN_ID[,RUN_ID...]     # re-judge stored ab runs
+    python benchmarks/ab_sensitivity.py --reuse reports/ab-rates/runs   # every ab run in a folder
 """
 
 from __future__ import annotations
@@ -68,12 +69,18 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="passed to rnnbench ab --jobs")
     ap.add_argument("--trim", type=float, default=None, help="judge with this trimmed mean over pairs")
     ap.add_argument("--alpha", type=float, default=None, help="judge at this alpha")
-    ap.add_argument("--reuse", help="judge these stored ab runs instead of running new ones (comma-separated)")
+    ap.add_argument("--reuse", help="judge these stored ab runs (ids, paths, or folders of runs; comma-separated) "
+                    "instead of running new ones")
     ap.add_argument("--output", "-o", default=None, help="runs directory")
     args = ap.parse_args()
     runs: list[str] = []
     if args.reuse:
-        runs = args.reuse.split(",")
+        for ref in args.reuse.split(","):  # a run, or a folder of runs (every ab run in it)
+            p = Path(ref)
+            if p.is_dir() and not (p / "results.jsonl").exists():
+                runs += sorted(str(d) for d in p.iterdir() if (d / "results.jsonl").exists() and "-ab-" in d.name)
+            else:
+                runs.append(ref)
     else:
         for s in (float(x) for x in args.slowdowns.split(",")):
             cmd = [sys.executable, "-m", "rnnbench", "ab", args.suite, "--pairs", str(args.pairs * args.groups), "-q",

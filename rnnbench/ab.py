@@ -476,8 +476,10 @@ def _f(v: float | None, fmt: str) -> str:
 
 def caption(a: Analysis) -> str:
     th = a.thresholds
-    return (f"B/A = step-time ratio (mean over process pairs of each pair's median paired log ratio); "
-            f"CI = {1 - th['alpha']:.0%} Student-t interval over pairs; MDE = effect detectable with 80% power at "
+    over = (f"{th['trim']:.1%}-trimmed mean" if th.get("trim") else "mean")
+    return (f"B/A = step-time ratio ({over} over process pairs of each pair's median paired log ratio); "
+            f"CI = {1 - th['alpha']:.0%} Student-t interval over pairs"
+            + (" (Tukey–McLaughlin, winsorized variance)" if th.get("trim") else "") + "; MDE = effect detectable with 80% power at "
             f"this spread. slower: CI above 1 and B/A ≥ half the threshold ×{th['time']:g}; unchanged: CI within "
             f"(1/{th['time']:g}, {th['time']:g}); else inconclusive. Memory ×{th['memory']:g}, accuracy "
             f"−{th['accuracy_drop']:g}: Mann–Whitney on per-process values.")

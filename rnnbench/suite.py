@@ -152,14 +152,16 @@ class CellSettings(BaseModel):
 
 SETTING_NAMES: tuple[str, ...] = tuple(CellSettings.model_fields)
 SUITE_KEYS = ("name", "description", "repeat", "defaults", "matrix", "exclude", "include", "regression", "report")
-REGRESSION_KEYS = ("time", "memory", "accuracy_drop", "alpha", "max_cv")
+REGRESSION_KEYS = ("time", "memory", "accuracy_drop", "alpha", "max_cv", "trim")
 REGRESSION_RANGES: dict[str, tuple[float, float, str]] = {  # open intervals
     "time": (1.0, math.inf, "a step-time ratio above 1 (e.g. 1.05 = 5% slower counts)"),
     "memory": (1.0, math.inf, "a peak-RSS ratio above 1 (e.g. 1.10)"),
     "accuracy_drop": (0.0, 1.0, "an absolute accuracy drop between 0 and 1 (e.g. 0.01)"),
     "alpha": (0.0, 1.0, "a significance level between 0 and 1 (e.g. 0.05)"),
     "max_cv": (0.0, math.inf, "a coefficient of variation above 0 (e.g. 0.10)"),
+    "trim": (0.0, 0.5, "a fraction of pairs trimmed from each end, from 0 up to below 0.5 (e.g. 0.125)"),
 }
+REGRESSION_CLOSED_LOW = frozenset({"trim"})  # 0 allowed: no trimming
 
 
 @dataclass(frozen=True)
@@ -373,7 +375,7 @@ def parse_suite(
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
             raise _fail(path, f"regression.{k}", f"expected a number, got {v!r}")
         lo, hi, what = REGRESSION_RANGES[k]
-        if not lo < v < hi:
+        if not (lo <= v if k in REGRESSION_CLOSED_LOW else lo < v) or not v < hi:
             raise _fail(path, f"regression.{k}", f"expected {what}, got {v!r}")
     report = _table(path, data, "report")
 

@@ -90,6 +90,8 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], list[str]]] = [
     ("suite-name-empty", suite('name = ""\n' + OK.split("\n", 1)[1]), RUN, ["name", "non-empty string"]),
     ("suite-regression-range", suite(OK + "[regression]\ntime = 0.5\n"), RUN, ["regression.time", "above 1"]),
     ("suite-regression-key", suite(OK + "[regression]\nspeed = 1.1\n"), RUN, ["regression.speed", "unknown key"]),
+    ("suite-regression-trim", suite(OK + "[regression]\ntrim = 0.5\n"), RUN, ["regression.trim", "below 0.5"]),
+    ("suite-regression-trim-negative", suite(OK + "[regression]\ntrim = -0.1\n"), RUN, ["regression.trim", "from 0"]),
     ("suite-absurd-matrix", suite(OK.replace('arch = ["gru", "lstm"]', 'arch = ["gru", "lstm"]\nseed = ['
                                              + ", ".join(str(i) for i in range(300)) + "]\nunits = [8, 16]")),
      ["run", "{d}/s.toml", "-q"], ["1,200 cells", "--yes"]),

@@ -35,6 +35,9 @@ def ab(
                                                   "(default 0.02)"),
     alpha: Optional[float] = typer.Option(None, "--alpha", help="1 - confidence of the step-time interval "
                                           "(default 0.01)"),
+    trim: Optional[float] = typer.Option(None, "--trim", help="judge step time on the trimmed mean over pairs, "
+                                         "cutting this fraction from each end (default: the suite's "
+                                         "regression.trim, else 0 = plain mean)"),
     only: Optional[List[str]] = typer.Option(None, "--only", help="run only matching cells: KEY=VALUE"),
     set_: Optional[List[str]] = typer.Option(None, "--set", help="override a setting on both sides: KEY=VALUE"),
     resume: Optional[str] = typer.Option(None, "--resume", help="continue an interrupted ab run (id or 'latest')"),
@@ -65,13 +68,16 @@ def ab(
         spec = load_suite(suite, parse_assignments(set_, "--set"), parse_assignments(only, "--only"))
         sides = abm.make_sides(a, b, parse_assignments(a_set, "--a-set"), parse_assignments(b_set, "--b-set"),
                                spec, allow_same=aa)
-        given = {"time": time_, "memory": memory, "accuracy_drop": accuracy_drop, "alpha": alpha}
+        given = {"time": time_, "memory": memory, "accuracy_drop": accuracy_drop, "alpha": alpha,
+                 "trim": trim}
         thresholds = {**{k: v for k, v in spec.regression.items() if k in abm.DEFAULTS},
                       **{k: v for k, v in given.items() if v is not None}}
         for k, v in thresholds.items():
-            if (k in ("time", "memory") and v <= 1) or (k in ("alpha", "accuracy_drop") and not 0 < v < 1):
+            if (k in ("time", "memory") and v <= 1) or (k in ("alpha", "accuracy_drop") and not 0 < v < 1) \
+                    or (k == "trim" and not 0 <= v < 0.5):
                 raise UserError(f"--{k.replace('_', '-')} {v:g}: expected "
-                                + ("a ratio above 1, e.g. 1.05" if k in ("time", "memory") else "a number in (0, 1)"))
+                                + ("a ratio above 1, e.g. 1.05" if k in ("time", "memory") else
+                                   "a fraction in [0, 0.5), e.g. 0.125" if k == "trim" else "a number in (0, 1)"))
         abm.core_slots(abm.plan(spec, sides), jobs)  # refuse a --jobs that does not fit before the run exists
         run = abm.start_ab_run(spec, sides, pairs, thresholds, root=output)
     cells = abm.plan(spec, sides)
