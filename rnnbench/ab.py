@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 from rnnbench.errors import UserError
 from rnnbench.results import RunDir, append_record, resolve_run
+from rnnbench.signals import exit_code, terminate_as_interrupt
 from rnnbench.stats import AB_FASTER, AB_INCONCLUSIVE, AB_SLOWER, judge, pair_log_ratio, paired_ratio, paired_verdict
 from rnnbench.suite import Cell, CellSettings, Suite, parse_suite
 
@@ -226,6 +227,7 @@ class AbSummary:
     ran: int
     interrupted: bool
     analysis: "Analysis | None" = None
+    exit_code: int = 0  # 130 after Ctrl-C, 143 after SIGTERM
 
 
 def core_slots(cells: list[PairCell], jobs: int) -> list[list[int]] | None:
@@ -308,18 +310,26 @@ def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSp
                 raise
 
     try:
-        run_batch([(cell, k) for k in range(pairs) for cell in cells if k not in done.get(cell.key, set())])
-        if until_decided:
-            while time.monotonic() - t_start < until_decided:
-                analysis = analyze(run.records(), cells, thresholds)
-                open_cells = [c for c in cells if analysis.by_key[c.key].time_verdict == AB_INCONCLUSIVE
-                              and len(done.get(c.key, ())) < max_pairs]
-                if not open_cells:
-                    break
-                run_batch([(c, max(done.get(c.key, {-1})) + 1) for c in open_cells])
-    except KeyboardInterrupt:
-        return AbSummary(run, ran, True)
+        with terminate_as_interrupt():
+            _run_all(run, cells, pairs, thresholds, until_decided, max_pairs, done, t_start, run_batch)
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated)
+        return AbSummary(run, ran, True, exit_code=exit_code(e))
     return AbSummary(run, ran, False, analyze(run.records(), cells, thresholds))
+
+
+def _run_all(run: RunDir, cells: list[PairCell], pairs: int, thresholds: dict[str, float], until_decided: float | None,
+             max_pairs: int, done: dict[str, set[int]], t_start: float,
+             run_batch: Callable[[list[tuple[PairCell, int]]], None]) -> None:
+    """The planned pairs round-robin over cells, then (``until_decided``) more for open cells."""
+    run_batch([(cell, k) for k in range(pairs) for cell in cells if k not in done.get(cell.key, set())])
+    if until_decided:
+        while time.monotonic() - t_start < until_decided:
+            analysis = analyze(run.records(), cells, thresholds)
+            open_cells = [c for c in cells if analysis.by_key[c.key].time_verdict == AB_INCONCLUSIVE
+                          and len(done.get(c.key, ())) < max_pairs]
+            if not open_cells:
+                break
+            run_batch([(c, max(done.get(c.key, {-1})) + 1) for c in open_cells])
 
 
 # -- analysis -------------------------------------------------------------------------------

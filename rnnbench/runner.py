@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from rnnbench import paths
 from rnnbench.errors import UserError
 from rnnbench.results import SCHEMA_VERSION, RunDir, append_record, resolve_run
+from rnnbench.signals import exit_code, terminate_as_interrupt
 from rnnbench.suite import Cell, Suite, parse_suite
 
 
@@ -42,6 +43,7 @@ class RunSummary:
     skipped: int
     failed: int
     interrupted: bool
+    exit_code: int = 0  # 130 after Ctrl-C, 143 after SIGTERM (rnnbench.signals)
 
 
 def new_run_id(suite: Suite) -> str:
@@ -56,12 +58,17 @@ def start_run(suite: Suite, root: Path | None = None, run_id: str | None = None,
     from rnnbench.envinfo import fingerprint, machine
 
     root = root or paths.runs_dir()
-    run = RunDir(root / (run_id or new_run_id(suite)))
-    n = 1
-    while run.path.exists():
-        n += 1
-        run = RunDir(root / f"{run_id or new_run_id(suite)}-{n}")
-    run.path.mkdir(parents=True)
+    stem = run_id or new_run_id(suite)
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 10_000):  # mkdir is the claim: two runs started in the same second get -1 and -2
+        run = RunDir(root / (stem if n == 1 else f"{stem}-{n}"))
+        try:
+            run.path.mkdir()
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise UserError(f"{root}: could not claim a run folder named {stem}-N")
     (run.path / "suite.toml").write_text(suite.source_text, encoding="utf-8")
     env = machine()
     meta = {
@@ -130,23 +137,30 @@ def execute(
     done = {r["key"] for r in records if r.get("status") == "ok" or not retry_failed}
     todo = [c for c in suite.cells if c.key not in done]
     progress.start(run.run_id, list(suite.cells), len(suite.cells) - len(todo))
-    ran = failed = 0
-    interrupted = False
+    counts = [0, 0]  # ran, failed
+    interrupted, code = False, 0
     try:
-        for cell in todo:
-            progress.cell_start(cell)
-            record = unavailable_record(cell, run.run_id) or cell_runner(
-                cell, run.path, run.run_id, on_event=progress.event
-            )
-            append_record(run.results, record)
-            ran += 1
-            failed += record["status"] != "ok"
-            progress.cell_done(cell, record)
-    except KeyboardInterrupt:
-        interrupted = True
+        with terminate_as_interrupt():
+            _run_cells(todo, run, progress, cell_runner, counts)
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated)
+        interrupted, code = True, exit_code(e)
         # Cleanup (killing the cell, writing the summary) must not be cut short by a second
         # Ctrl-C: from here on SIGINT is swallowed; the CLI exits with 130 right after.
         signal.signal(signal.SIGINT, lambda *_: None)
     finally:
         progress.stop()
-    return RunSummary(run.run_id, run.path, ran, len(suite.cells) - len(todo), failed, interrupted)
+    ran, failed = counts
+    return RunSummary(run.run_id, run.path, ran, len(suite.cells) - len(todo), failed, interrupted, code)
+
+
+def _run_cells(todo: list[Cell], run: RunDir, progress: Progress, cell_runner: CellRunner, counts: list[int]) -> None:
+    """Run each cell and append its record at once; ``counts`` = [ran, failed] as they go."""
+    for cell in todo:
+        progress.cell_start(cell)
+        record = unavailable_record(cell, run.run_id) or cell_runner(
+            cell, run.path, run.run_id, on_event=progress.event
+        )
+        append_record(run.results, record)
+        counts[0] += 1
+        counts[1] += record["status"] != "ok"
+        progress.cell_done(cell, record)

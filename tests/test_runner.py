@@ -209,3 +209,54 @@ def test_ctrl_c_keeps_finished_cells_and_says_how_to_resume(tmp_path: Path) -> N
     recs = read_records(results)
     assert 1 <= len(recs) < 4 and all(r["status"] == "ok" for r in recs)
     assert not _workers(results.parent), "no worker of the interrupted run is left running"
+
+
+def test_sigterm_stops_cleanly_like_ctrl_c_with_exit_143(tmp_path: Path) -> None:
+    """``kill PID`` (a CI cancel, a scheduler) reaches the runner only: it must still kill its
+    cell's worker, keep what finished, say how to resume, and exit 128 + SIGTERM."""
+    path = write_suite(tmp_path, FAKE + '[matrix]\nseed = [1, 2, 3, 4]\n')
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "rnnbench", "run", str(path), "--no-report", "-o", str(runs)]
+    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    results = _first_record(runs)
+    if results is None:
+        proc.kill()
+        proc.communicate()
+    assert results is not None, "no cell finished in time"
+    workers = _workers(results.parent)
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "terminated (SIGTERM)" in err and "rnnbench run --resume" in err and "Traceback" not in err
+    assert not _still_alive_after(workers, 10), "the running cell's worker outlived a SIGTERMed runner"
+    before = [r["key"] for r in read_records(results)]
+    assert 1 <= len(before) < 4
+    out = subprocess.run([*cmd[:4], "--resume", str(results.parent), "-q", "--no-report"], cwd=REPO,
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    after = [r["key"] for r in read_records(results)]
+    assert after[: len(before)] == before and sorted(set(after)) == sorted(after) and len(after) == 4
+
+
+def test_two_runs_started_in_the_same_second_get_their_own_folders(tmp_path: Path) -> None:
+    import threading
+
+    path = write_suite(tmp_path, FAKE + '[matrix]\narch = ["gru"]\n')
+    suite = load_suite(path)
+    got: list[Path] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            got.append(start_run(suite, root=tmp_path / "runs", run_id="same-second").path)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len(set(got)) == 8 and all((p / "run.json").exists() for p in got)

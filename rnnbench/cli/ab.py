@@ -97,9 +97,10 @@ def ab(
 
     summary = abm.execute_ab(run, cells, sides, pairs, thresholds, until_decided, max_pairs, on_pair, jobs=jobs)
     if summary.interrupted:
-        typer.echo(f"interrupted: finished pairs are kept in {run.path}; continue with "
+        why = "terminated (SIGTERM)" if summary.exit_code == 143 else "interrupted"
+        typer.echo(f"{why}: finished pairs are kept in {run.path}; continue with "
                    f"`rnnbench ab --resume {run.run_id}`", err=True)
-        raise typer.Exit(130)
+        raise typer.Exit(summary.exit_code or 130)
     analysis = summary.analysis
     assert analysis is not None
     if not quiet:

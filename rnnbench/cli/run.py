@@ -66,9 +66,10 @@ def run(
     summary = execute(spec, run_dir, make_progress(quiet), retry_failed=retry_failed)
     out = typer.echo
     if summary.interrupted:
-        out(f"interrupted: {summary.ran} cells recorded in {summary.path}; continue with "
+        why = "terminated (SIGTERM)" if summary.exit_code == 143 else "interrupted"
+        out(f"{why}: {summary.ran} cells recorded in {summary.path}; continue with "
             f"`rnnbench run --resume {summary.run_id}`", err=True)
-        raise typer.Exit(130)
+        raise typer.Exit(summary.exit_code or 130)
     if not quiet:
         out(f"run {summary.run_id}: {summary.ran} cells run, {summary.skipped} skipped, "
             f"{summary.failed} failed → {summary.path}")
