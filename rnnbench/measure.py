@@ -37,6 +37,7 @@ Memory (peak RSS, RSS after the framework import) is the worker's: see :mod:`rnn
 
 from __future__ import annotations
 
+import math
 import resource
 import statistics
 import time
@@ -50,6 +51,13 @@ if TYPE_CHECKING:
 
 Event = Callable[[dict[str, Any]], None]
 
+
+class Diverged(Exception):
+    """Training loss became NaN or infinite: the cell's result is ``diverged``, not a crash."""
+
+    def __init__(self, epoch: int, loss: float) -> None:
+        super().__init__(f"training loss became {loss} in epoch {epoch}")
+        self.epoch = epoch
 
 def rss_mb() -> float:
     """Current resident set size in MB (Linux /proc; falls back to the peak)."""
@@ -215,6 +223,8 @@ def run_protocol(
                 emit({"event": "step", "epoch": epoch + 1, "step": len(steps), "of": steps_per_epoch})
 
         train_loss = backend.train_epoch(x, y, settings.batch_size, on_step, settings.max_steps_per_epoch)
+        if not math.isfinite(train_loss):
+            raise Diverged(epoch + 1, train_loss)
         wall = time.perf_counter() - start
         elapsed_train += wall
         t_eval = time.perf_counter()

@@ -9,7 +9,8 @@ crash can cost at most the line being written; a torn last line is skipped on re
 Record layout (schema version :data:`SCHEMA_VERSION`)::
 
     {"schema": 1, "run_id", "key", "group", "label", "repeat", "settings": {...},
-     "status": "ok" | "error" | "crashed" | "timeout" | "unavailable",
+     "status": "ok" | "error" | "crashed" | "timeout" | "unavailable" | "diverged" | "out_of_memory",
+     "diverged_epoch" (with "diverged": the 1-based epoch whose training loss was not finite),
      "exit_code", "signal", "error", "log_tail", "log",
      "metrics": {...} | null, "env": {...}, "started", "finished", "wall_s"}
 """

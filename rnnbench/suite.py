@@ -119,6 +119,10 @@ class CellSettings(BaseModel):
         "own loop like its GRU; TensorFlow gets TF_ENABLE_ONEDNN_OPTS=0)",
     )
     timeout: float = Field(3600.0, gt=0, description="seconds before the cell's process is killed")
+    memory_limit_mb: float | None = Field(
+        None, gt=0, description="cap the worker's address space (RLIMIT_AS, MiB): a cell that needs more ends as "
+        "out_of_memory instead of swapping or waking the kernel's OOM killer. Virtual memory, not RSS: frameworks "
+        "reserve far more than they touch (PyTorch ~1.5 GiB, TensorFlow ~3 GiB at import), so leave room")
     # measurement extras
     target_accuracy: float = Field(
         0.85, gt=0.0, le=1.0, description="accuracy for time and epochs to target (validation accuracy when there "

@@ -107,6 +107,24 @@ def run_cell(cell_json: dict[str, Any], events: Path | None = None, gate: Any = 
             ev_file.close()
 
 
+# What frameworks say when an allocation fails (under memory_limit_mb's RLIMIT_AS, or a full machine).
+OUT_OF_MEMORY_SIGNS = ("can't allocate memory", "cannot allocate memory", "bad_alloc", "out of memory",
+                       "not enough memory", "resourceexhausted", "oom when allocating", "unable to allocate")
+
+
+def failure(e: BaseException) -> dict[str, Any]:
+    """The result a failed cell leaves: ``diverged`` (with its epoch), ``out_of_memory`` or ``error``."""
+    from rnnbench.measure import Diverged
+
+    base = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
+    if isinstance(e, Diverged):
+        return {**base, "status": "diverged", "error": str(e), "diverged_epoch": e.epoch}
+    text = f"{type(e).__name__}: {e}".lower()
+    if isinstance(e, MemoryError) or any(sign in text for sign in OUT_OF_MEMORY_SIGNS):
+        return {**base, "status": "out_of_memory"}
+    return {**base, "status": "error"}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m rnnbench.worker", description=__doc__)
     ap.add_argument("--cell", required=True, type=Path, help="cell JSON written by the parent")
@@ -125,8 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run_cell(cell_json, args.events, gate)
     except Exception as e:  # noqa: BLE001 - every failure must become a record
         traceback.print_exc()
-        _write_json(args.out, {"status": "error", "error": f"{type(e).__name__}: {e}",
-                               "traceback": traceback.format_exc()})
+        _write_json(args.out, failure(e))
         return 1
     _write_json(args.out, result)
     return 0

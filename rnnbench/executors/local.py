@@ -32,12 +32,17 @@ POLL_S = 0.05
 EventSink = Callable[[Cell, dict[str, Any]], None]
 
 
-def _child_setup(cpus: list[int]) -> Callable[[], None]:
+def _child_setup(cpus: list[int], memory_limit_mb: float | None = None) -> Callable[[], None]:
     """What the child does between fork and exec: pin itself to its cores (so every framework
-    sizes its thread pools alike, see :mod:`rnnbench.cellenv`) and ask for SIGKILL when the
-    parent dies (PR_SET_PDEATHSIG)."""
+    sizes its thread pools alike, see :mod:`rnnbench.cellenv`), ask for SIGKILL when the
+    parent dies (PR_SET_PDEATHSIG) and, with ``memory_limit_mb``, cap its address space
+    (RLIMIT_AS: an allocation past it fails inside the worker, which records ``out_of_memory``)."""
+    import resource
 
     def setup() -> None:
+        if memory_limit_mb:
+            limit = int(memory_limit_mb * 2**20)
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         try:
             os.sched_setaffinity(0, cpus)
         except OSError:
@@ -51,6 +56,13 @@ def _child_setup(cpus: list[int]) -> Callable[[], None]:
             pass
 
     return setup
+
+
+def _says_out_of_memory(log: Path) -> bool:
+    from rnnbench.worker import OUT_OF_MEMORY_SIGNS
+
+    tail = log_tail(log).lower()
+    return any(sign in tail for sign in OUT_OF_MEMORY_SIGNS)
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -173,7 +185,8 @@ def start_worker(
             env=env,
             start_new_session=True,
             pass_fds=gate or (),
-            preexec_fn=_child_setup(cell_cpus(cell.settings, set(cpus) if cpus else None))
+            preexec_fn=_child_setup(cell_cpus(cell.settings, set(cpus) if cpus else None),
+                                    cell.settings.memory_limit_mb)
             if sys.platform.startswith("linux") else None,
         )
     return Worker(cell, run_dir, name, proc, out, events, log, started, t0, _EventReader(events))
@@ -254,9 +267,15 @@ def _record(w: Worker, run_id: str, timed_out: bool) -> dict[str, Any]:
         record["status"] = "ok"
         record["metrics"] = result["metrics"]
         record["env"] = result.get("worker")
-    elif result is not None and result.get("status") == "error":
-        record["status"] = "error"
+    elif result is not None and result.get("status") in ("error", "diverged", "out_of_memory"):
+        record["status"] = result["status"]
         record["error"] = result.get("error")
+        if result.get("diverged_epoch"):
+            record["diverged_epoch"] = result["diverged_epoch"]
+    elif rc is not None and rc < 0 and cell.settings.memory_limit_mb and _says_out_of_memory(log):
+        record["status"] = "out_of_memory"  # a framework that aborts on a failed allocation (std::bad_alloc)
+        record["error"] = (f"killed by signal {record['signal']} after an allocation failed under "
+                           f"memory_limit_mb = {cell.settings.memory_limit_mb:g}")
     elif rc is not None and rc < 0:
         record["status"] = "crashed"
         record["error"] = f"killed by signal {record['signal']}"
