@@ -17,6 +17,7 @@ Record layout (schema version :data:`SCHEMA_VERSION`)::
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import warnings
@@ -28,6 +29,8 @@ from rnnbench import paths
 from rnnbench.errors import UserError
 
 SCHEMA_VERSION = 1
+# A full disk, a full quota, a file-size limit (RLIMIT_FSIZE: Python ignores SIGXFSZ, so writes fail EFBIG)
+STORAGE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 RESULTS_FILE = "results.jsonl"
 RUN_FILE = "run.json"
 
@@ -40,11 +43,19 @@ def append_record(path: Path, record: dict[str, Any]) -> None:
     glued to the torn bytes and lost with them on read.
     """
     line = json.dumps(record, sort_keys=True, default=str) + "\n"
-    repair_tail(path)
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(line)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        repair_tail(path)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        if e.errno not in STORAGE_FULL:
+            raise
+        raise UserError(f"{path}: {e.strerror}: the record of {record.get('label') or record.get('key')} could "
+                        "not be written; every record before it is kept",
+                        hint=f"free some space, then continue the run with --resume {path.parent.name} "
+                        "(the unrecorded cell runs again)") from None
 
 
 def repair_tail(path: Path) -> bytes:

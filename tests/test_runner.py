@@ -260,3 +260,31 @@ def test_two_runs_started_in_the_same_second_get_their_own_folders(tmp_path: Pat
         t.join()
     assert not errors, errors
     assert len(set(got)) == 8 and all((p / "run.json").exists() for p in got)
+
+
+def test_a_file_size_limit_mid_run_is_one_line_and_the_run_resumes(tmp_path: Path) -> None:
+    """RLIMIT_FSIZE (``ulimit -f``) stands in for a disk that fills up during the run: the
+    results store stops growing at 64 KiB. The write fails with EFBIG (Python ignores SIGXFSZ), the
+    user gets one line saying what was kept and how to go on, and the resumed run completes
+    with every cell once."""
+    import resource
+
+    path = write_suite(tmp_path, FAKE + "[matrix]\nseed = [" + ", ".join(str(i) for i in range(1, 26)) + "]\n")
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "rnnbench", "run", str(path), "-q", "--no-report", "-o", str(runs)]
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    assert out.returncode == 2, out.stderr
+    assert "File too large" in out.stderr and "every record before it is kept" in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    (run,) = runs.iterdir()
+    kept = [r["key"] for r in read_records(run / "results.jsonl")]
+    assert 1 <= len(kept) < 25
+    done = subprocess.run([*cmd[:4], "--resume", str(run), "-q", "--no-report"], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    keys = [r["key"] for r in read_records(run / "results.jsonl")]
+    assert keys[: len(kept)] == kept and len(keys) == 25 and len(set(keys)) == 25

@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 
 from rnnbench.cli import ab, baseline, compare, data, env, listing, report, run, verify
 from rnnbench.errors import UserError
+from rnnbench.results import STORAGE_FULL
 
 
 class _Group(TyperGroup):
@@ -23,6 +24,12 @@ class _Group(TyperGroup):
         except UserError as e:
             typer.echo(f"rnnbench: error: {e}", err=True)
             raise typer.Exit(e.exit_code) from None
+        except OSError as e:
+            if e.errno not in STORAGE_FULL:
+                raise
+            typer.echo(f"rnnbench: error: {e.filename or 'writing'}: {e.strerror} (free some space or use "
+                       "--output DIR; a run keeps its finished records and resumes with --resume)", err=True)
+            raise typer.Exit(2) from None
 
 
 app = typer.Typer(
