@@ -92,18 +92,23 @@ def repair_tail(path: Path) -> bytes:
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
-    """All complete records of a results file; a torn line (crash mid-write) is skipped."""
+    """All complete records of a results file; a line that is not one (a torn write, bytes
+    that are not UTF-8, JSON that is not an object) is skipped with a warning, never the rest."""
     records: list[dict[str, Any]] = []
     if not path.exists():
         return records
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            if not raw.strip():
                 continue
             try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
+                rec = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
                 warnings.warn(f"{path}:{n}: skipping an incomplete record (torn write)", stacklevel=2)
+                continue
+            if not isinstance(rec, dict) or not isinstance(rec.get("schema", 1), int) \
+                    or not isinstance(rec.get("key"), str) or not isinstance(rec.get("status"), str):
+                warnings.warn(f"{path}:{n}: skipping a line that is not a record", stacklevel=2)
                 continue
             records.append(migrate(rec))
     return records
@@ -112,6 +117,9 @@ def read_records(path: Path) -> list[dict[str, Any]]:
 def migrate(record: dict[str, Any]) -> dict[str, Any]:
     """Bring an older record up to :data:`SCHEMA_VERSION` (only version 1 exists yet)."""
     version = record.get("schema", 1)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise UserError(f"a record's schema is {version!r}, not a version number: the results file was edited "
+                        "or written by something else")
     if version > SCHEMA_VERSION:
         raise UserError(f"a record has schema {version}, newer than this rnnbench ({SCHEMA_VERSION}): upgrade")
     return record
