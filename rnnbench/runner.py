@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any, Protocol
 
 from rnnbench import paths
 from rnnbench.errors import UserError
-from rnnbench.results import SCHEMA_VERSION, RunDir, append_record, resolve_run
+from rnnbench.results import RUN_FILE, SCHEMA_VERSION, STORAGE_FULL, RunDir, append_record, resolve_run
 from rnnbench.signals import exit_code, terminate_as_interrupt
 from rnnbench.suite import Cell, Suite, parse_suite
 
@@ -54,26 +55,23 @@ def new_run_id(suite: Suite) -> str:
 def start_run(suite: Suite, root: Path | None = None, run_id: str | None = None,
               extra_meta: dict[str, Any] | None = None) -> RunDir:
     """Create the run directory with ``suite.toml`` and ``run.json`` (``extra_meta`` merged in:
-    ``rnnbench ab`` adds its kind, sides and pairs)."""
+    ``rnnbench ab`` adds its kind, sides and pairs).
+
+    The folder is filled under a hidden temporary name and renamed into place, so a run folder
+    is always complete (a kill during start leaves at most a ``.starting-*`` folder, which
+    nothing reads) and the rename is the claim: two runs started in the same second get
+    ``ID`` and ``ID-2``, never one folder."""
+    import tempfile
+
     from rnnbench.envinfo import fingerprint, machine
 
     root = root or paths.runs_dir()
     stem = run_id or new_run_id(suite)
     root.mkdir(parents=True, exist_ok=True)
-    for n in range(1, 10_000):  # mkdir is the claim: two runs started in the same second get -1 and -2
-        run = RunDir(root / (stem if n == 1 else f"{stem}-{n}"))
-        try:
-            run.path.mkdir()
-            break
-        except FileExistsError:
-            continue
-    else:
-        raise UserError(f"{root}: could not claim a run folder named {stem}-N")
-    (run.path / "suite.toml").write_text(suite.source_text, encoding="utf-8")
     env = machine()
     meta = {
         "schema": SCHEMA_VERSION,
-        "run_id": run.run_id,
+        "run_id": stem,
         "suite": {"name": suite.name, "description": suite.description, "path": suite.path,
                   "fingerprint": suite.fingerprint, "varying": list(suite.varying),
                   "regression": suite.regression, "report": suite.report,
@@ -84,10 +82,26 @@ def start_run(suite: Suite, root: Path | None = None, run_id: str | None = None,
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
         **(extra_meta or {}),
     }
-    tmp = run.run_json.with_suffix(".tmp")
-    tmp.write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
-    tmp.replace(run.run_json)
-    return run
+    staging = Path(tempfile.mkdtemp(prefix=".starting-", dir=root))
+    try:
+        (staging / "suite.toml").write_text(suite.source_text, encoding="utf-8")
+        for n in range(1, 10_000):
+            name = stem if n == 1 else f"{stem}-{n}"
+            if (root / name).exists():
+                continue
+            meta["run_id"] = name
+            (staging / RUN_FILE).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+            try:
+                staging.rename(root / name)  # fails when another run took the name first (non-empty folder)
+            except OSError as e:
+                if e.errno in STORAGE_FULL:
+                    raise
+                continue
+            return RunDir(root / name)
+        raise UserError(f"{root}: could not claim a run folder named {stem}-N")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def reopen_run(ref: str, suite: Suite | None, root: Path | None = None) -> tuple[RunDir, Suite]:
