@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +55,7 @@ class Tally:
     lost: int = 0
     unreadable: int = 0
     unresumable: int = 0  # a killed run whose --resume then failed (e.g. a half-made run folder)
+    errors: list[str] = field(default_factory=list)  # what those said
 
     def ok(self) -> bool:
         return self.duplicates == self.lost == self.unreadable == self.unresumable == 0
@@ -62,7 +63,8 @@ class Tally:
     def line(self) -> str:
         return (f"kills {self.kills}, runs completed {self.runs_completed}, cells finished {self.cells_finished}, "
                 f"found after resume {self.cells_found}, duplicates {self.duplicates}, lost {self.lost}, "
-                f"unreadable stores {self.unreadable}, unresumable runs {self.unresumable}")
+                f"unreadable stores {self.unreadable}, unresumable runs {self.unresumable}"
+                + (f" ({'; '.join(self.errors[:3])})" if self.errors else ""))
 
 
 def _keys(results: Path, tally: Tally) -> list[str] | None:
@@ -91,18 +93,19 @@ def kill_loop(kills: int, workdir: Path, seed: int = 0, cells: int = 6, max_wait
         cmd = [python, "-m", "rnnbench", "run", "-q", "--no-report", "-o", str(runs)]
         cmd += ["--resume", str(current)] if current else [str(suite)]
         before = set(runs.iterdir()) if runs.exists() else set()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                                 start_new_session=True)
         try:
-            proc.wait(rng.uniform(0.05, max_wait))
+            err = proc.communicate(timeout=rng.uniform(0.05, max_wait))[1].decode(errors="replace")
             finished = True
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)  # the runner only: its worker follows by PR_SET_PDEATHSIG
-            proc.wait()
+            proc.communicate()
             tally.kills += 1
             finished = False
         if current is None:
-            new = sorted(set(runs.iterdir()) - before) if runs.exists() else []
+            new = sorted(p for p in set(runs.iterdir()) - before if not p.name.startswith(".")) \
+                if runs.exists() else []  # a kill inside start_run leaves a hidden .starting-* folder
             if not new:
                 continue  # killed before it made its run folder: nothing to resume
             current = new[0]
@@ -119,6 +122,7 @@ def kill_loop(kills: int, workdir: Path, seed: int = 0, cells: int = 6, max_wait
             current = None  # start a fresh run next round
         elif finished:  # it exited by itself, and not well: the run cannot be continued
             tally.unresumable += 1
+            tally.errors.append(err.strip().splitlines()[-1] if err.strip() else f"exit {proc.returncode}")
             current = None
     time.sleep(0.5)  # let the last killed worker's parent-death signal land
     for run, had in seen.items():

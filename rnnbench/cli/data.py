@@ -130,6 +130,6 @@ def export(
     p = export_keras(out, num_words=num_words, skip_top=skip_top, maxlen=maxlen, pad=pad, dataset=dataset, seed=seed)
     import numpy as np
 
-    with np.load(p, allow_pickle=True) as z:
-        n_train, n_test = len(z["x_train"]), len(z["x_test"])
+    with np.load(p, allow_pickle=False) as z:  # the labels are plain int64: nothing to unpickle
+        n_train, n_test = len(z["y_train"]), len(z["y_test"])
     typer.echo(f"wrote {p} ({n_train:,} train, {n_test:,} test{', padded' if pad else ''})")
