@@ -21,7 +21,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -30,7 +30,7 @@ from rnnbench.errors import UserError
 from rnnbench.results import RunDir, append_record, resolve_run
 from rnnbench.signals import exit_code, terminate_as_interrupt
 from rnnbench.stats import AB_FASTER, AB_INCONCLUSIVE, AB_SLOWER, judge, pair_log_ratio, paired_ratio, paired_verdict
-from rnnbench.suite import Cell, CellSettings, Suite, parse_suite
+from rnnbench.suite import Cell, CellSettings, Suite, parse_suite, with_stored_keys
 
 DEFAULTS = {"time": 1.05, "memory": 1.10, "accuracy_drop": 0.02, "alpha": 0.01, "trim": 0.0}
 FAILING_ON_B, FAILING_ON_A, FAILING_BOTH = "failing on B", "failing on A", "failing on both"
@@ -201,6 +201,7 @@ def reopen_ab_run(ref: str) -> tuple[RunDir, Suite, tuple[SideSpec, SideSpec], i
         raise UserError(f"{run.run_id}: not an ab run", hint="resume a suite run with: rnnbench run --resume")
     src = (run.path / "suite.toml").read_text(encoding="utf-8")
     suite = parse_suite(src, meta["suite"]["path"], meta["suite"].get("overrides"), meta["suite"].get("only"))
+    suite = replace(suite, cells=with_stored_keys(suite.cells, meta.get("cells") or []))
     sides = tuple(SideSpec(**s) for s in meta["sides"])
     return run, suite, sides, int(meta["pairs"]), dict(meta["thresholds"])  # type: ignore[return-value]
 

@@ -8,6 +8,7 @@ cell already recorded. Ctrl-C kills the running cell (not recorded) and leaves t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -22,7 +23,7 @@ from rnnbench import paths
 from rnnbench.errors import UserError
 from rnnbench.results import RUN_FILE, SCHEMA_VERSION, STORAGE_FULL, RunDir, append_record, resolve_run
 from rnnbench.signals import exit_code, terminate_as_interrupt
-from rnnbench.suite import Cell, Suite, parse_suite
+from rnnbench.suite import Cell, Suite, parse_suite, with_stored_keys
 
 
 class Progress(Protocol):
@@ -121,7 +122,7 @@ def reopen_run(ref: str, suite: Suite | None, root: Path | None = None) -> tuple
             f"cannot resume {run.run_id}: the suite changed since the run started "
             f"(cells {stored.fingerprint} → {suite.fingerprint}); start a new run instead"
         )
-    return run, stored
+    return run, dataclasses.replace(stored, cells=with_stored_keys(stored.cells, meta.get("cells") or []))
 
 
 def unavailable_record(cell: Cell, run_id: str) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ import itertools
 import json
 import math
 import tomllib
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -174,6 +175,7 @@ class Cell:
 
     settings: CellSettings
     repeat: int = 0
+    stored_key: str | None = field(default=None, compare=False)  # the key a stored run gave it (with_stored_keys)
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -188,6 +190,8 @@ class Cell:
     @property
     def key(self) -> str:
         """Unique within a run: all settings (seed included) and repeat."""
+        if self.stored_key:
+            return self.stored_key
         return f"{self.label_slug}-{digest({**self.settings.model_dump(), '_repeat': self.repeat})}"
 
     @property
@@ -213,6 +217,28 @@ class Cell:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Cell":
         return cls(settings=CellSettings.model_validate(data["settings"]), repeat=int(data["repeat"]))
+
+
+def with_stored_keys(cells: tuple[Cell, ...], stored: list[dict[str, Any]]) -> tuple[Cell, ...]:
+    """The cells of a re-read suite under the keys their run gave them when it started.
+
+    A key digests every setting, so a setting added to rnnbench since then would give every
+    cell of an older run a new key, and ``--resume`` would run them all again (and ``ab``
+    would find none of its pairs). A cell takes the key of the stored cell whose settings
+    agree on every setting the stored run knew, and whose repeat is the same."""
+    index: dict[str, str] = {}
+    for s in stored:
+        if "key" in s and "settings" in s:
+            index[digest({**s["settings"], "_repeat": s.get("repeat", 0)})] = s["key"]
+    if not index:
+        return cells
+    known = set(stored[0]["settings"])
+    out = []
+    for c in cells:
+        dump = c.settings.model_dump()
+        key = index.get(digest({**{k: v for k, v in dump.items() if k in known}, "_repeat": c.repeat}))
+        out.append(dataclasses.replace(c, stored_key=key) if key and key != c.key else c)
+    return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -288,3 +288,26 @@ def test_a_file_size_limit_mid_run_is_one_line_and_the_run_resumes(tmp_path: Pat
     assert done.returncode == 0, done.stderr
     keys = [r["key"] for r in read_records(run / "results.jsonl")]
     assert keys[: len(kept)] == kept and len(keys) == 25 and len(set(keys)) == 25
+
+
+def test_resume_keeps_the_keys_of_a_run_made_before_a_setting_existed(tmp_path: Path) -> None:
+    """A run started by an rnnbench that lacked a setting gave its cells other keys; resuming it
+    with this one must still find every finished cell (else it runs them all again)."""
+    from rnnbench.cells import digest
+
+    path = write_suite(tmp_path, FAKE + '[matrix]\nseed = [1, 2]\n')
+    suite = load_suite(path)
+    run = start_run(suite, root=tmp_path / "runs")
+    meta = json.loads(run.run_json.read_text())
+    old_keys = []
+    for c in meta["cells"]:  # as an rnnbench without memory_limit_mb wrote them
+        del c["settings"]["memory_limit_mb"]
+        c["key"] = "gru-fake-" + digest({**c["settings"], "_repeat": c["repeat"]})
+        old_keys.append(c["key"])
+    run.run_json.write_text(json.dumps(meta))
+    for c, key in zip(meta["cells"], old_keys):
+        append_record(run.results, {"schema": 1, "key": key, "status": "ok", "settings": c["settings"],
+                                    "repeat": c["repeat"], "label": "GRU / fake", "metrics": {}})
+    _, reopened = reopen_run(str(run.path), None)
+    assert [c.key for c in reopened.cells] == old_keys
+    assert execute(reopened, run, QuietProgress()).ran == 0  # nothing left to run
