@@ -50,6 +50,9 @@ class SideSpec:
     env: dict[str, str] = field(default_factory=dict)  # PYTHONPATH when the side has no rnnbench
     rnnbench: str = ""  # which rnnbench the side's workers run (version and where)
     versions: dict[str, str] = field(default_factory=dict)
+    # settings this rnnbench has and the side's own (older) rnnbench does not: left out of the
+    # cells its workers get, which is only allowed while they keep their default (plan)
+    unknown_settings: tuple[str, ...] = ()
 
     def describe(self) -> str:
         bits = [self.python]
@@ -77,6 +80,9 @@ for d in ("torch", "tensorflow", "tensorflow-cpu", "keras", "jax", "jaxlib", "nu
 spec = importlib.util.find_spec("rnnbench")
 out["rnnbench_at"] = (spec.submodule_search_locations or [None])[0] if spec else None
 out["lockstep"] = bool(spec) and importlib.util.find_spec("rnnbench.turns") is not None
+if out["lockstep"]:
+    from rnnbench.suite import CellSettings
+    out["settings"] = sorted(CellSettings.model_fields)
 print(json.dumps(out))
 """
 
@@ -114,13 +120,16 @@ def probe_side(name: str, python: str, overrides: dict[str, Any], needs: set[str
         raise UserError(f"side {name.upper()} ({python}) lacks {', '.join(missing)}, which its cells need",
                         hint=f"{python} -m pip install {' '.join(missing)}")
     env: dict[str, str] = dict(SAFE_PATH)
+    unknown: tuple[str, ...] = ()
+    if info.get("settings"):
+        unknown = tuple(sorted(set(CellSettings.model_fields) - set(info["settings"])))
     if info.get("rnnbench_at"):
         which = f"its own rnnbench {info['versions'].get('rnnbench', '?')} ({info['rnnbench_at']})"
     else:  # no rnnbench there: run this one's worker with that side's frameworks
         here = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = here + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")
         which = f"this rnnbench ({here}) on the side's frameworks"
-    return SideSpec(name, python, dict(overrides), env, which, info.get("versions", {}))
+    return SideSpec(name, python, dict(overrides), env, which, info.get("versions", {}), unknown)
 
 
 def make_sides(a: str | None, b: str | None, a_set: dict[str, Any], b_set: dict[str, Any], suite: Suite,
@@ -180,6 +189,11 @@ def plan(suite: Suite, sides: tuple[SideSpec, SideSpec]) -> list[PairCell]:
                 s = CellSettings.model_validate({**c.settings.model_dump(), **side.overrides})
             except Exception as e:  # noqa: BLE001 - pydantic's error, in one line
                 raise UserError(f"--{side.name}-set: {c.label}: {str(e).splitlines()[-1].strip()}") from None
+            for k in side.unknown_settings:
+                if getattr(s, k) != CellSettings.model_fields[k].default:
+                    raise UserError(f"side {side.name.upper()}: its rnnbench ({side.rnnbench}) has no setting {k!r}, "
+                                    f"and {c.label} sets it to {getattr(s, k)!r}",
+                                    hint=f"leave {k} at its default for an A/B against that rnnbench")
             cells.append(Cell(settings=s, repeat=0))
         out.append(PairCell(c, cells[0], cells[1]))
     return out

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rnnbench.cli import app
+from rnnbench.errors import UserError
 from rnnbench.stats import pair_log_ratio, paired_ratio, paired_verdict
 from rnnbench.turns import Referee, Side
 
@@ -213,3 +214,24 @@ def test_settle_waits_for_a_busy_process_and_not_for_an_idle_one() -> None:
     finally:
         busy.kill()
         idle.kill()
+
+
+def test_an_older_rnnbench_on_a_side_gets_cells_without_the_settings_it_lacks(tmp_path: Path) -> None:
+    """A pull request that adds a setting runs its A/B against the base's rnnbench, which would
+    refuse the new key (settings forbid extras): it is left out of that side's cells, and a
+    cell that sets it away from its default is refused up front."""
+    from rnnbench.ab import SideSpec, plan
+    from rnnbench.executors.local import start_worker
+    from rnnbench.suite import parse_suite
+
+    base = 'name = "s"\n[defaults]\nbackend = "fake"\ndataset = "sample"\nepochs = 1\n'
+    old = SideSpec("a", sys.executable, unknown_settings=("memory_limit_mb",))
+    new = SideSpec("b", sys.executable)
+    (cell,) = plan(parse_suite(base), (old, new))
+    w = start_worker(cell.a, tmp_path, drop_settings=old.unknown_settings)
+    w.proc.wait(120)
+    given = json.loads((tmp_path / "cells" / f"{cell.a.key}.json").read_text())
+    assert "memory_limit_mb" not in given["settings"] and "epochs" in given["settings"]
+    assert w.record("r", False)["status"] == "ok"
+    with pytest.raises(UserError, match="has no setting 'memory_limit_mb'"):
+        plan(parse_suite(base + "memory_limit_mb = 4000\n"), (old, new))

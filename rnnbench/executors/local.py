@@ -151,12 +151,14 @@ def start_worker(
     gate: tuple[int, int] | None = None,
     env_extra: dict[str, str] | None = None,
     cpus: Sequence[int] | None = None,
+    drop_settings: Sequence[str] = (),
 ) -> Worker:
     """Start ``python -m rnnbench.worker`` for ``cell`` (pinned, own session, output to its log).
 
     ``gate`` (the worker's ends of two pipes) makes it take turns with another worker
     (:mod:`rnnbench.turns`); ``env_extra`` is added to the cell's environment; ``cpus``: the
-    cores to pin it to (default: the first ``threads`` of this process's own).
+    cores to pin it to (default: the first ``threads`` of this process's own); ``drop_settings``
+    are left out of the cell it is given (settings an older rnnbench on an A/B side lacks).
     """
     name = name or cell.key
     work = run_dir / "cells"
@@ -169,7 +171,10 @@ def start_worker(
     log = logs / f"{name}.log"
     for stale in (out, events):
         stale.unlink(missing_ok=True)
-    spec.write_text(json.dumps(cell.to_json()), encoding="utf-8")
+    cell_json = cell.to_json()
+    for k in drop_settings:
+        cell_json["settings"].pop(k, None)
+    spec.write_text(json.dumps(cell_json), encoding="utf-8")
     args = [python, "-m", "rnnbench.worker", "--cell", str(spec), "--out", str(out), "--events", str(events)]
     if gate:
         args += ["--gate", str(gate[0]), str(gate[1])]

@@ -47,7 +47,8 @@ def run_pair(cells: tuple[Cell, Cell], sides: tuple[Side, Side], run_dir: Path, 
             done_r, done_w = os.pipe()
             pipes.append((go_r, go_w, done_r, done_w))
             workers.append(start_worker(cell, run_dir, side.python, name=f"{stem}.{side.name}",
-                                        gate=(go_r, done_w), env_extra=dict(side.env), cpus=cpus))
+                                        gate=(go_r, done_w), env_extra=dict(side.env), cpus=cpus,
+                                        drop_settings=tuple(getattr(side, "unknown_settings", ()))))
             os.close(go_r)  # the worker's ends live on in the worker only
             os.close(done_w)
         if started:
