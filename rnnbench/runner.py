@@ -115,14 +115,18 @@ def reopen_run(ref: str, suite: Suite | None, root: Path | None = None) -> tuple
     stored = parse_suite(stored_src.read_text(encoding="utf-8"), meta["suite"].get("path", str(stored_src)),
                          meta["suite"].get("overrides"), meta["suite"].get("only"),
                          meta["suite"].get("repeat"))
+    # under the keys the run gave its cells (a setting added to rnnbench since changes them)
+    stored = dataclasses.replace(stored, cells=with_stored_keys(stored.cells, meta.get("cells") or []))
     if stored.fingerprint != meta["suite"]["fingerprint"]:
         raise UserError(f"{run.path}: stored suite does not match its run.json (was it edited?)")
-    if suite is not None and suite.fingerprint != stored.fingerprint:
-        raise UserError(
-            f"cannot resume {run.run_id}: the suite changed since the run started "
-            f"(cells {stored.fingerprint} → {suite.fingerprint}); start a new run instead"
-        )
-    return run, dataclasses.replace(stored, cells=with_stored_keys(stored.cells, meta.get("cells") or []))
+    if suite is not None:
+        suite = dataclasses.replace(suite, cells=with_stored_keys(suite.cells, meta.get("cells") or []))
+        if suite.fingerprint != stored.fingerprint:
+            raise UserError(
+                f"cannot resume {run.run_id}: the suite changed since the run started "
+                f"(cells {stored.fingerprint} → {suite.fingerprint}); start a new run instead"
+            )
+    return run, stored
 
 
 def unavailable_record(cell: Cell, run_id: str) -> dict[str, Any] | None:

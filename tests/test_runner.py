@@ -304,10 +304,11 @@ def test_resume_keeps_the_keys_of_a_run_made_before_a_setting_existed(tmp_path: 
         del c["settings"]["memory_limit_mb"]
         c["key"] = "gru-fake-" + digest({**c["settings"], "_repeat": c["repeat"]})
         old_keys.append(c["key"])
+    meta["suite"]["fingerprint"] = digest(old_keys)
     run.run_json.write_text(json.dumps(meta))
     for c, key in zip(meta["cells"], old_keys):
         append_record(run.results, {"schema": 1, "key": key, "status": "ok", "settings": c["settings"],
                                     "repeat": c["repeat"], "label": "GRU / fake", "metrics": {}})
-    _, reopened = reopen_run(str(run.path), None)
+    _, reopened = reopen_run(str(run.path), load_suite(path))  # the suite given again, as with --resume
     assert [c.key for c in reopened.cells] == old_keys
     assert execute(reopened, run, QuietProgress()).ran == 0  # nothing left to run
