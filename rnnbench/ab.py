@@ -81,8 +81,11 @@ spec = importlib.util.find_spec("rnnbench")
 out["rnnbench_at"] = (spec.submodule_search_locations or [None])[0] if spec else None
 out["lockstep"] = bool(spec) and importlib.util.find_spec("rnnbench.turns") is not None
 if out["lockstep"]:
-    from rnnbench.suite import CellSettings
-    out["settings"] = sorted(CellSettings.model_fields)
+    try:
+        from rnnbench.suite import CellSettings
+        out["settings"] = sorted(CellSettings.model_fields)
+    except Exception:  # its workers will say what is wrong, cell by cell
+        pass
 print(json.dumps(out))
 """
 
