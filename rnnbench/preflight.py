@@ -28,6 +28,7 @@ MARGIN_BYTES = 16 << 20
 class Preflight:
     problems: list[str] = field(default_factory=list)  # each: what is missing and the command that fixes it
     unavailable: dict[str, str] = field(default_factory=dict)  # backend → how to install it
+    fetchable: tuple[str, ...] = ()  # data items `run --fetch` downloads ("imdb", "word-index")
 
 
 def _writable(root: Path) -> str | None:
@@ -45,7 +46,7 @@ def _writable(root: Path) -> str | None:
 def check(suite: Suite, root: Path) -> Preflight:
     """Everything that would stop the suite's cells, before any of them starts."""
     from rnnbench.backends.base import get_backend
-    from rnnbench.data.loader import missing_for
+    from rnnbench.data.loader import missing_for, missing_items
     from rnnbench.worker import data_spec
 
     problems: list[str] = []
@@ -57,10 +58,12 @@ def check(suite: Suite, root: Path) -> Preflight:
             unavailable[info.name] = info.install
             continue
         specs.setdefault(data_spec(cell.settings))
+    fetchable: list[str] = []
     for spec in specs:
         for p in missing_for(spec):
             if p not in problems:
                 problems.append(p)
+        fetchable += [m for m in missing_items(spec) if m not in fetchable]
     bad = _writable(root)
     if bad:
         problems.append(bad)
@@ -70,4 +73,4 @@ def check(suite: Suite, root: Path) -> Preflight:
         if free < need:
             problems.append(f"{root} has {free / 2**20:.0f} MB free, and {len(suite.cells)} cells need about "
                             f"{need / 2**20:.0f} MB for their results and logs: free some space or use `--output DIR`")
-    return Preflight(problems, unavailable)
+    return Preflight(problems, unavailable, tuple(fetchable))

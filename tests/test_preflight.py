@@ -68,3 +68,27 @@ def test_an_empty_suite_is_refused_not_run_as_a_default_cell(tmp_path: Path) -> 
     for text in ("", "\n# nothing here\n"):
         line = _one_line_exit_2(runner.invoke(app, ["run", str(_suite(tmp_path, text)), "--dry-run"]))
         assert "the suite is empty" in line
+
+
+def test_run_fetch_downloads_the_missing_data_set_then_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--fetch: what preflight finds missing is downloaded (here from a file:// mirror of the
+    real tarball, sha256-checked) and imported before the first cell; without it, the one-line
+    refusal says --fetch would do it; a wrong checksum imports nothing."""
+    from helpers import require_shared_imdb
+
+    tarball = require_shared_imdb() / "aclImdb_labelled.tar.gz"
+    suite = _suite(tmp_path, IMDB.replace("epochs = 1", "epochs = 1\ntrain_size = 256\ntest_size = 64"))
+    out = tmp_path / "runs"
+    line = _one_line_exit_2(runner.invoke(app, ["run", str(suite), "-o", str(out), "-q", "--no-report"]))
+    assert "add --fetch to download it first" in line
+    monkeypatch.setenv("RNNBENCH_IMDB_URL", tarball.resolve().as_uri())
+    monkeypatch.setenv("RNNBENCH_IMDB_SHA256", "0" * 64)
+    line = _one_line_exit_2(runner.invoke(app, ["run", str(suite), "-o", str(out), "-q", "--fetch"]))
+    assert "expected 0000" in line
+    monkeypatch.setenv("RNNBENCH_IMDB_SHA256", "8a6446ea3c40e0d70e7c6453d25b46431a5dcdad25fdd38a38685682c24f0b9e")
+    res = runner.invoke(app, ["run", str(suite), "-o", str(out), "-q", "--no-report", "--fetch"])
+    assert res.exit_code == 0, res.output
+    from rnnbench.results import read_records
+
+    (run,) = out.iterdir()
+    assert [r["status"] for r in read_records(run / "results.jsonl")] == ["ok", "ok"]

@@ -32,6 +32,9 @@ def run(
         None, "--only", help="run only cells whose setting matches: KEY=VALUE or KEY=[V1, V2] (repeatable)"
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help=f"run a suite of more than {MANY_CELLS} cells without asking"),
+    fetch: bool = typer.Option(False, "--fetch", help="download what the cells need and is missing (the IMDB data "
+                               "set, Keras's word index) before the first cell, sha256-checked, as "
+                               "keras.datasets.imdb.load_data would; $RNNBENCH_IMDB_URL/_SHA256 name a mirror"),
 ) -> None:
     """Run a suite: every cell trains in its own process; results go to reports/runs/<run-id>/."""
     from rnnbench.errors import UserError
@@ -52,12 +55,12 @@ def run(
         _confirm_many(spec)
     if resume is not None:
         run_dir, spec = reopen_run(resume, spec, root=output)
-        _preflight(spec, run_dir.path.parent, quiet)
+        _preflight(spec, run_dir.path.parent, quiet, fetch)
     else:
         assert spec is not None
         from rnnbench import paths
 
-        _preflight(spec, output or paths.runs_dir(), quiet)
+        _preflight(spec, output or paths.runs_dir(), quiet, fetch)
         run_dir = start_run(spec, root=output)
     if not quiet:
         _say_where(spec if suite is not None else None, run_dir.path)
@@ -105,16 +108,25 @@ def _confirm_many(spec) -> None:  # noqa: ANN001 - a Suite; imported lazily
                     hint="pass --yes to run them all, or narrow the matrix / use --only")
 
 
-def _preflight(spec, root: Path, quiet: bool) -> None:  # noqa: ANN001 - a Suite; imported lazily
-    """Stop before the first cell when something every cell needs is missing (one message, exit 2)."""
+def _preflight(spec, root: Path, quiet: bool, fetch: bool = False) -> None:  # noqa: ANN001 - a Suite
+    """Stop before the first cell when something every cell needs is missing (one message, exit 2);
+    with ``fetch``, download the missing data first and check again."""
     from rnnbench.errors import UserError
     from rnnbench.preflight import check
 
     pre = check(spec, root)
+    if pre.problems and fetch and pre.fetchable:
+        from rnnbench.data.fetch import fetch_items
+
+        for line in fetch_items(pre.fetchable, progress=not quiet):
+            if not quiet:
+                typer.echo(line, err=True)
+        pre = check(spec, root)
     if pre.problems:
         n = len(pre.problems)
         raise UserError(f"cannot start {spec.name}: " + "; ".join(pre.problems)
-                        + (f" ({n} problems)" if n > 1 else ""))
+                        + (f" ({n} problems)" if n > 1 else "")
+                        + ("; or add --fetch to download it first" if pre.fetchable and not fetch else ""))
     if pre.unavailable and not quiet:
         for backend, how in pre.unavailable.items():
             typer.echo(f"backend {backend} is not installed: its cells will be recorded unavailable ({how})", err=True)

@@ -110,3 +110,22 @@ def fetch_word_index(
         return import_word_index(tmp)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def fetch_items(items: tuple[str, ...] | list[str], progress: bool = True) -> list[str]:
+    """Download and install each of ``items`` ("imdb", "word-index") for ``run --fetch``; one
+    line each saying what was installed. The data set comes from ``$RNNBENCH_IMDB_URL`` (with
+    ``$RNNBENCH_IMDB_SHA256``) when set — a mirror, or a file:// copy — else from Stanford."""
+    out = []
+    for item in items:
+        if item == "imdb":
+            url = os.environ.get("RNNBENCH_IMDB_URL") or CANONICAL_URL
+            sha = os.environ.get("RNNBENCH_IMDB_SHA256") or (CANONICAL_SHA256 if url == CANONICAL_URL else "")
+            if not sha:
+                raise UserError("RNNBENCH_IMDB_URL is set without RNNBENCH_IMDB_SHA256",
+                                hint="give the sha256 of the tarball at that URL: nothing is imported unchecked")
+            info = fetch_imdb(url, sha, progress=progress)
+            out.append(f"fetched the IMDB data set from {url} ({info.n_train:,} train, {info.n_test:,} test reviews)")
+        elif item == "word-index":
+            out.append(f"fetched Keras's word index → {fetch_word_index(progress=progress)}")
+    return out

@@ -240,20 +240,29 @@ def cache_key(spec: DataSpec, source_sha256: str, word_index_sha256: str | None)
     )
 
 
-def missing_for(spec: DataSpec) -> list[str]:
-    """What keeps ``spec`` from loading here (empty when it can), each with the command that
-    fixes it — without reading or encoding anything, so a run can check every cell up front."""
+MISSING_DATA, MISSING_WORD_INDEX = "imdb", "word-index"  # what `rnnbench data fetch` (and run --fetch) get
+
+
+def missing_items(spec: DataSpec) -> list[str]:
+    """What keeps ``spec`` from loading here — :data:`MISSING_DATA` and/or
+    :data:`MISSING_WORD_INDEX` — without reading or encoding anything."""
     if spec.dataset == "sample":
         return []
     src = _resolve_source(spec.dataset)
     if src is None:
-        if _cached_without_source(spec) is not None:
-            return []
-        return [f"the full IMDB data set is not here: {HOW_TO_GET}"]
+        return [] if _cached_without_source(spec) is not None else [MISSING_DATA]
     if spec.encoding == "keras" and not word_index_path().exists() and _cached_without_source(spec, src.sha256) is None:
-        return ["the keras encoding needs Keras's IMDB word index, which is not installed: run "
-                "`rnnbench data import imdb_word_index.json` or `rnnbench data fetch word-index`"]
+        return [MISSING_WORD_INDEX]
     return []
+
+
+def missing_for(spec: DataSpec) -> list[str]:
+    """What keeps ``spec`` from loading here (empty when it can), each with the command that
+    fixes it, so a run can check every cell up front."""
+    say = {MISSING_DATA: f"the full IMDB data set is not here: {HOW_TO_GET}",
+           MISSING_WORD_INDEX: "the keras encoding needs Keras's IMDB word index, which is not installed: run "
+                               "`rnnbench data import imdb_word_index.json` or `rnnbench data fetch word-index`"}
+    return [say[m] for m in missing_items(spec)]
 
 
 def load_dataset(spec: DataSpec) -> EncodedData:
