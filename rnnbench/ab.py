@@ -252,15 +252,9 @@ def core_slots(cells: list[PairCell], jobs: int) -> list[list[int]] | None:
     """Disjoint sets of cores for ``jobs`` pairs running at once (None: one pair at a time)."""
     if jobs <= 1:
         return None
-    from rnnbench.cellenv import resolved_threads
+    from rnnbench.cellenv import core_slots as slots, resolved_threads
 
-    cores = sorted(os.sched_getaffinity(0))
-    need = max(resolved_threads(c.settings) for pc in cells for c in (pc.a, pc.b))
-    if jobs * need > len(cores):
-        raise UserError(f"--jobs {jobs}: {jobs} pairs × {need} thread{'s' if need != 1 else ''} each need "
-                        f"{jobs * need} cores, and this process may use {len(cores)}",
-                        hint="lower --jobs, or give each cell fewer cores (--set threads=1)")
-    return [cores[i * need:(i + 1) * need] for i in range(jobs)]
+    return slots(jobs, max(resolved_threads(c.settings) for pc in cells for c in (pc.a, pc.b)), "pairs")
 
 
 def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSpec], pairs: int,

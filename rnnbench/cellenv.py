@@ -32,6 +32,19 @@ def cell_cpus(settings: "CellSettings", available: set[int] | None = None) -> li
     return cores[: resolved_threads(settings)] or cores
 
 
+def core_slots(jobs: int, need: int, what: str = "cells") -> list[list[int]]:
+    """``jobs`` disjoint sets of ``need`` cores each, from those this process may use (``run
+    --jobs``, ``ab --jobs``); refused in one line when they do not fit."""
+    from rnnbench.errors import UserError
+
+    cores = sorted(os.sched_getaffinity(0))
+    if jobs * need > len(cores):
+        raise UserError(f"--jobs {jobs}: {jobs} {what} × {need} thread{'s' if need != 1 else ''} each need "
+                        f"{jobs * need} cores, and this process may use {len(cores)}",
+                        hint="lower --jobs, or give each cell fewer cores (--set threads=1)")
+    return [cores[i * need:(i + 1) * need] for i in range(jobs)]
+
+
 def cell_environment(settings: "CellSettings", base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     threads = str(resolved_threads(settings))

@@ -148,8 +148,12 @@ def execute(
     progress: Progress,
     cell_runner: CellRunner | None = None,
     retry_failed: bool = False,
+    jobs: int = 1,
 ) -> RunSummary:
-    """Run every cell of ``suite`` not yet recorded in ``run``; append each result at once."""
+    """Run every cell of ``suite`` not yet recorded in ``run``; append each result at once.
+
+    ``jobs`` > 1: that many cells at once, each pinned to cores of its own
+    (:func:`rnnbench.cellenv.core_slots`); each record says so (``parallel``)."""
     if cell_runner is None:
         from rnnbench.executors.local import run_cell_process as cell_runner
     records = run.records()
@@ -160,7 +164,10 @@ def execute(
     interrupted, code = False, 0
     try:
         with terminate_as_interrupt():
-            _run_cells(todo, run, progress, cell_runner, counts)
+            if jobs > 1:
+                _run_cells_parallel(todo, run, progress, cell_runner, counts, jobs)
+            else:
+                _run_cells(todo, run, progress, cell_runner, counts)
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated)
         interrupted, code = True, exit_code(e)
         # Cleanup (killing the cell, writing the summary) must not be cut short by a second
@@ -183,3 +190,60 @@ def _run_cells(todo: list[Cell], run: RunDir, progress: Progress, cell_runner: C
         counts[0] += 1
         counts[1] += record["status"] != "ok"
         progress.cell_done(cell, record)
+
+
+def _run_cells_parallel(todo: list[Cell], run: RunDir, progress: Progress, cell_runner: CellRunner,
+                        counts: list[int], jobs: int) -> None:
+    """``jobs`` cells at once on disjoint cores; records appended (by this thread) as they finish.
+    On Ctrl-C or SIGTERM every running worker is killed and none of them is recorded."""
+    import queue
+    import threading
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    from rnnbench.cellenv import core_slots, resolved_threads
+    from rnnbench.executors.local import kill
+
+    slots = core_slots(jobs, max(resolved_threads(c.settings) for c in todo) if todo else 1)
+    free: queue.SimpleQueue[list[int]] = queue.SimpleQueue()
+    for slot in slots:
+        free.put(slot)
+    live: list[Any] = []
+    lock = threading.Lock()
+
+    def on_event(cell: Cell, event: dict[str, Any]) -> None:
+        with lock:
+            progress.event(cell, event)
+
+    def task(cell: Cell) -> tuple[dict[str, Any], list[int]]:
+        cpus = free.get()
+        with lock:  # the progress display follows the cell started last
+            progress.cell_start(cell)
+        try:
+            record = unavailable_record(cell, run.run_id) or cell_runner(
+                cell, run.path, run.run_id, on_event=on_event, cpus=cpus, started=live.append)
+            return record, cpus
+        finally:
+            free.put(cpus)
+
+    with ThreadPoolExecutor(jobs, thread_name_prefix="cell") as pool:
+        pending = {}
+        for cell in todo:
+            pending[pool.submit(task, cell)] = cell
+        try:
+            while pending:
+                finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    cell = pending.pop(f)
+                    record, cpus = f.result()
+                    record["parallel"] = {"jobs": jobs, "cpus": cpus}
+                    append_record(run.results, record)
+                    counts[0] += 1
+                    counts[1] += record["status"] != "ok"
+                    with lock:
+                        progress.cell_done(cell, record)
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            for w in list(live):
+                kill(w)
+            raise

@@ -312,3 +312,32 @@ def test_resume_keeps_the_keys_of_a_run_made_before_a_setting_existed(tmp_path: 
     _, reopened = reopen_run(str(run.path), load_suite(path))  # the suite given again, as with --resume
     assert [c.key for c in reopened.cells] == old_keys
     assert execute(reopened, run, QuietProgress()).ran == 0  # nothing left to run
+
+
+def test_jobs_run_cells_side_by_side_on_cores_of_their_own(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from typer.testing import CliRunner
+
+    from rnnbench.cli import app
+
+    cores = len(os.sched_getaffinity(0))
+    if cores < 2:
+        pytest.skip("--jobs 2 needs 2 cores")
+    path = write_suite(tmp_path, FAKE + '[matrix]\nseed = [1, 2, 3, 4]\n')
+    runs = tmp_path / "runs"
+    res = CliRunner().invoke(app, ["run", str(path), "-q", "-o", str(runs), "--jobs", "2", "--no-report"])
+    assert res.exit_code == 0, res.output
+    (run,) = runs.iterdir()
+    recs = read_records(run / "results.jsonl")
+    assert len(recs) == 4 and all(r["status"] == "ok" for r in recs)
+    assert all(r["parallel"]["jobs"] == 2 and r["settings"]["threads"] == cores // 2 for r in recs)
+    assert {tuple(r["parallel"]["cpus"]) for r in recs} == {tuple(range(cores // 2)), tuple(range(cores // 2, cores))}
+    spans = [(datetime.fromisoformat(r["started"]), datetime.fromisoformat(r["finished"])) for r in recs]
+    assert any(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(spans) for b in spans[i + 1:]), spans  # overlapped
+    out = CliRunner().invoke(app, ["report", str(run), "-f", "md", "-o", str(tmp_path / "rep")])
+    assert out.exit_code == 0, out.output
+    assert "cells ran 2 at a time" in next((tmp_path / "rep").rglob("report.md")).read_text()
+    too_many = CliRunner().invoke(app, ["run", str(path), "-q", "-o", str(runs), "--jobs", str(cores + 1),
+                                        "--set", "threads=1"])
+    assert too_many.exit_code == 2 and f"--jobs {cores + 1}" in too_many.output, too_many.output

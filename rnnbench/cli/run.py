@@ -32,6 +32,9 @@ def run(
         None, "--only", help="run only cells whose setting matches: KEY=VALUE or KEY=[V1, V2] (repeatable)"
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help=f"run a suite of more than {MANY_CELLS} cells without asking"),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="cells to run at once, each pinned to cores of its own "
+                             "(cells that leave threads unset get cores ÷ N each). Fine for accuracy studies; "
+                             "concurrent cells disturb each other's timings, so timing studies use 1"),
     fetch: bool = typer.Option(False, "--fetch", help="download what the cells need and is missing (the IMDB data "
                                "set, Keras's word index) before the first cell, sha256-checked, as "
                                "keras.datasets.imdb.load_data would; $RNNBENCH_IMDB_URL/_SHA256 name a mirror"),
@@ -45,6 +48,11 @@ def run(
         raise UserError("give a suite to run, or --resume RUN", hint="ready suites: rnnbench list")
     overrides, filters = parse_assignments(set_, "--set"), parse_assignments(only, "--only")
     spec = load_suite(suite, overrides, filters, repeat) if suite is not None else None
+    if spec is not None and jobs > 1 and "threads" not in overrides and all(c.settings.threads is None for c in spec.cells):
+        import os
+
+        share = max(1, len(os.sched_getaffinity(0)) // jobs)  # unset threads = all cores: split them
+        spec = load_suite(suite, {**overrides, "threads": share}, filters, repeat)
 
     if dry_run:
         if spec is None:
@@ -61,12 +69,16 @@ def run(
         from rnnbench import paths
 
         _preflight(spec, output or paths.runs_dir(), quiet, fetch)
-        run_dir = start_run(spec, root=output)
+        if jobs > 1:
+            from rnnbench.cellenv import core_slots, resolved_threads
+
+            core_slots(jobs, max(resolved_threads(c.settings) for c in spec.cells))  # refused before the run exists
+        run_dir = start_run(spec, root=output, extra_meta={"jobs": jobs} if jobs > 1 else None)
     if not quiet:
         _say_where(spec if suite is not None else None, run_dir.path)
     from rnnbench.progress import make_progress
 
-    summary = execute(spec, run_dir, make_progress(quiet), retry_failed=retry_failed)
+    summary = execute(spec, run_dir, make_progress(quiet), retry_failed=retry_failed, jobs=jobs)
     out = typer.echo
     if summary.interrupted:
         why = "terminated (SIGTERM)" if summary.exit_code == 143 else "interrupted"

@@ -208,12 +208,18 @@ def run_cell_process(
     run_id: str,
     on_event: EventSink | None = None,
     python: str = sys.executable,
+    cpus: Sequence[int] | None = None,
+    started: Callable[[Worker], None] | None = None,
 ) -> dict[str, Any]:
     """Run ``cell`` in a child process; return its record (never raises for a bad cell).
 
+    ``cpus``: the cores to pin it to (``run --jobs``: each concurrent cell its own);
+    ``started`` is told the worker (to kill it from another thread).
     KeyboardInterrupt kills the child and propagates: an interrupted cell is not recorded.
     """
-    w = start_worker(cell, run_dir, python)
+    w = start_worker(cell, run_dir, python, cpus=cpus)
+    if started:
+        started(w)
     timeout = cell.settings.timeout
     timed_out = False
     try:

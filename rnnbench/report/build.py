@@ -162,6 +162,10 @@ def render_markdown(summary: Summary, title: str, meta: dict[str, Any] | None = 
             f"Python {md_escape(machine.get('python'))}, {md_escape(versions)}",
             f"- rnnbench {md_escape(machine.get('rnnbench'))}, git commit: {md_escape(machine.get('git_commit'))}",
         ]
+        if (meta.get("jobs") or 1) > 1:
+            out.append(f"- cells ran {meta['jobs']} at a time (`--jobs {meta['jobs']}`), each on cores of its own: "
+                       "they shared caches and memory bandwidth, so their timings disturb each other (accuracy "
+                       "does not mind); for timing studies run with `--jobs 1`")
         if html_name:
             out.append(f"- full report with figures: [{html_name}]({html_name})")
         out.append("")
