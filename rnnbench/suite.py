@@ -123,7 +123,8 @@ class CellSettings(BaseModel):
     memory_limit_mb: float | None = Field(
         None, gt=0, description="cap the worker's address space (RLIMIT_AS, MiB): a cell that needs more ends as "
         "out_of_memory instead of swapping or waking the kernel's OOM killer. Virtual memory, not RSS: frameworks "
-        "reserve far more than they touch (PyTorch ~1.5 GiB, TensorFlow ~3 GiB at import), so leave room")
+        "reserve far more than they touch (measured after import: PyTorch 0.6 GiB, TensorFlow 1.3 GiB; a small "
+        "PyTorch cell needed more than 1.5 GiB), so leave room")
     # measurement extras
     target_accuracy: float = Field(
         0.85, gt=0.0, le=1.0, description="accuracy for time and epochs to target (validation accuracy when there "
