@@ -113,7 +113,7 @@ def test_bytes_appended_after_valid_records_never_lose_one(tmp_path: Path, garba
             assert keys[:3] == ["k0", "k1", "k2"] and keys[-1] == "after"
 
 
-positive = st.floats(min_value=0.01, max_value=10.0, allow_nan=False, allow_infinity=False)
+positive = st.floats(min_value=0.01, max_value=10.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
 
 @settings(max_examples=200, deadline=None)
@@ -127,7 +127,7 @@ def test_compare_verdicts_are_symmetric(a: list[float], b: list[float]) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(min_value=-0.5, max_value=0.5, allow_nan=False), min_size=2, max_size=16),
+@given(st.lists(st.floats(min_value=-0.5, max_value=0.5, allow_nan=False, allow_subnormal=False), min_size=2, max_size=16),
        st.sampled_from([0.0, 0.125, 0.2]))
 def test_ab_verdicts_are_symmetric(logs: list[float], trim: float) -> None:
     """Swapping the sides negates every pair's log ratio: slower one way is faster the other."""
