@@ -1,7 +1,7 @@
 """Crash consistency: SIGKILL ``rnnbench run`` at random moments, resume, and count what survived.
 
 Each round starts ``rnnbench run`` on a suite of quick cells (or ``--resume``s the run it left),
-lets it work for a random 0.05-4 s (a cold start to the first record takes ~1.5 s), and kills the runner with SIGKILL — mid-cell, mid-append,
+lets it work for a random 0.05-4 s (long enough, often, for a cold start to finish a cell), and kills the runner with SIGKILL — mid-cell, mid-append,
 mid-startup, wherever it is. After every kill the store is read back and checked against every
 record ever seen in it: a record once complete must never disappear (lost), no cell may be
 recorded twice (duplicates), the file must always be readable (unreadable stores) and every
