@@ -45,8 +45,16 @@ def core_slots(jobs: int, need: int, what: str = "cells") -> list[list[int]]:
     return [cores[i * need:(i + 1) * need] for i in range(jobs)]
 
 
-def cell_environment(settings: "CellSettings", base: dict[str, str] | None = None) -> dict[str, str]:
+def cell_environment(settings: "CellSettings", base: dict[str, str] | None = None,
+                     gpu: int | None = None) -> dict[str, str]:
+    """The worker's environment. A CPU cell sees no GPU (so TensorFlow or JAX cannot pick one up
+    unasked); a GPU cell sees only ``gpu`` (the one it was handed, :mod:`rnnbench.gpus`), or
+    what it was given already when ``gpu`` is None (a Ray task's GPU)."""
     env = dict(os.environ if base is None else base)
+    if settings.device == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    elif gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = str(gpu)
     threads = str(resolved_threads(settings))
     env.update(
         {

@@ -6,7 +6,7 @@ One definition, used wherever records are grouped — a suite's cells and their 
 report's findings. Imports nothing else of rnnbench, so every layer can use it.
 
 Left out of the identity: the seed (seeds pool like repeats), the harness knobs
-(``timeout``, ``target_accuracy``, ``fault``, ``memory_limit_mb``) and, where a caller asks (``compare``, which
+(``timeout``, ``target_accuracy``, ``fault``, ``memory_limit_mb``, ``retries``, ``ray_resources``) and, where a caller asks (``compare``, which
 must match a candidate with ``extra_work`` to its plain baseline), more.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 # Settings that do not change what a cell measures.
-NON_IDENTITY = ("timeout", "target_accuracy", "fault", "memory_limit_mb")
+NON_IDENTITY = ("timeout", "target_accuracy", "fault", "memory_limit_mb", "retries", "ray_resources")
 
 
 def identity(settings: dict[str, Any], defaults: dict[str, Any] | None = None,
@@ -43,7 +43,7 @@ def identity_key(settings: dict[str, Any], defaults: dict[str, Any] | None = Non
 
 # -- grouping records of stored runs ---------------------------------------------------------
 
-FAILING = ("error", "crashed", "timeout", "unavailable", "diverged", "out_of_memory")
+FAILING = ("error", "crashed", "timeout", "unavailable", "diverged", "out_of_memory", "skipped")
 # Left out when matching records across runs: a candidate run with ``extra_work = 0.05`` (a
 # simulated slowdown) must match the plain baseline, not look like a different cell.
 MATCH_IGNORED = ("extra_work",)

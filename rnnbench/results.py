@@ -9,7 +9,11 @@ crash can cost at most the line being written; a torn last line is skipped on re
 Record layout (schema version :data:`SCHEMA_VERSION`)::
 
     {"schema": 1, "run_id", "key", "group", "label", "repeat", "settings": {...},
-     "status": "ok" | "error" | "crashed" | "timeout" | "unavailable" | "diverged" | "out_of_memory",
+     "status": "ok" | "error" | "crashed" | "timeout" | "unavailable" | "diverged" | "out_of_memory"
+               | "skipped" (a GPU cell on a machine without that GPU),
+     "attempts" (with ``retries``: the earlier failed attempts, each {status, error, node, started, finished}),
+     "node" ({executor, hostname, fingerprint}, plus node_id and address on Ray: where it ran),
+     "parallel" ({jobs, cpus} with run --jobs), "gpu" (the GPU index a GPU cell was handed),
      "diverged_epoch" (with "diverged": the 1-based epoch whose training loss was not finite),
      "exit_code", "signal", "error", "log_tail", "log",
      "metrics": {...} | null, "env": {...}, "started", "finished", "wall_s"}

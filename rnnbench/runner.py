@@ -137,9 +137,23 @@ def unavailable_record(cell: Cell, run_id: str) -> dict[str, Any] | None:
     missing = info.missing()
     if not missing:
         return None
-    return {"schema": SCHEMA_VERSION, "run_id": run_id, **cell.to_json(), "status": "unavailable",
-            "error": f"backend '{info.name}' unavailable: {', '.join(missing)} not installed ({info.install})",
+    return not_run_record(cell, run_id, "unavailable",
+                          f"backend '{info.name}' unavailable: {', '.join(missing)} not installed ({info.install})")
+
+
+def not_run_record(cell: Cell, run_id: str, status: str, error: str) -> dict[str, Any]:
+    """The record of a cell that was never started (``unavailable``, ``skipped``)."""
+    return {"schema": SCHEMA_VERSION, "run_id": run_id, **cell.to_json(), "status": status, "error": error,
             "metrics": None, "env": None, "exit_code": None, "signal": None, "wall_s": 0.0}
+
+
+def local_node() -> dict[str, Any]:
+    """Where a local cell runs: this machine, by the fingerprint that decides whether timings compare."""
+    import socket
+
+    from rnnbench.envinfo import fingerprint, machine
+
+    return {"executor": "local", "hostname": socket.gethostname(), "fingerprint": fingerprint(machine())}
 
 
 def execute(
@@ -149,11 +163,13 @@ def execute(
     cell_runner: CellRunner | None = None,
     retry_failed: bool = False,
     jobs: int = 1,
+    ray_address: str | None = None,
 ) -> RunSummary:
     """Run every cell of ``suite`` not yet recorded in ``run``; append each result at once.
 
     ``jobs`` > 1: that many cells at once, each pinned to cores of its own
-    (:func:`rnnbench.cellenv.core_slots`); each record says so (``parallel``)."""
+    (:func:`rnnbench.cellenv.core_slots`); each record says so (``parallel``).
+    ``ray_address``: every cell is a task on that Ray cluster (:mod:`rnnbench.executors.ray_cluster`)."""
     if cell_runner is None:
         from rnnbench.executors.local import run_cell_process as cell_runner
     records = run.records()
@@ -162,12 +178,24 @@ def execute(
     progress.start(run.run_id, list(suite.cells), len(suite.cells) - len(todo))
     counts = [0, 0]  # ran, failed
     interrupted, code = False, 0
+
+    def land(cell: Cell, record: dict[str, Any]) -> None:
+        """Append a finished cell's record at once (called by one thread at a time)."""
+        append_record(run.results, record)
+        counts[0] += 1
+        counts[1] += record["status"] != "ok"
+        progress.cell_done(cell, record)
+
     try:
         with terminate_as_interrupt():
-            if jobs > 1:
-                _run_cells_parallel(todo, run, progress, cell_runner, counts, jobs)
+            if ray_address is not None:
+                from rnnbench.executors.ray_cluster import run_cells
+
+                run_cells(todo, run, progress, land, ray_address)
+            elif jobs > 1:
+                _run_cells_parallel(todo, run, progress, cell_runner, land, jobs)
             else:
-                _run_cells(todo, run, progress, cell_runner, counts)
+                _run_cells(todo, run, progress, cell_runner, land)
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated)
         interrupted, code = True, exit_code(e)
         # Cleanup (killing the cell, writing the summary) must not be cut short by a second
@@ -179,21 +207,64 @@ def execute(
     return RunSummary(run.run_id, run.path, ran, len(suite.cells) - len(todo), failed, interrupted, code)
 
 
-def _run_cells(todo: list[Cell], run: RunDir, progress: Progress, cell_runner: CellRunner, counts: list[int]) -> None:
-    """Run each cell and append its record at once; ``counts`` = [ran, failed] as they go."""
+class _LocalCells:
+    """Runs one cell on this machine: unavailable or GPU-less cells become records without a
+    process; a GPU cell gets a GPU of its own from the pool; crashes and timeouts are retried
+    (``retries``); every record names the node."""
+
+    def __init__(self, run: RunDir, progress: Progress, cell_runner: CellRunner, lock: Any = None) -> None:
+        import contextlib
+
+        from rnnbench.gpus import GpuPool, visible_gpus
+
+        self.run, self.progress, self.cell_runner = run, progress, cell_runner
+        self.lock = lock or contextlib.nullcontext()
+        self.node = local_node()
+        self.gpus = visible_gpus()
+        self.pool = GpuPool(self.gpus)
+
+    def event(self, cell: Cell, event: dict[str, Any]) -> None:
+        with self.lock:
+            self.progress.event(cell, event)
+
+    def __call__(self, cell: Cell, **kwargs: Any) -> dict[str, Any]:
+        from rnnbench.executors.retry import run_with_retries
+        from rnnbench.gpus import no_gpu_reason
+
+        record = unavailable_record(cell, self.run.run_id)
+        device = cell.settings.device
+        why = no_gpu_reason(device, self.gpus)
+        if record is None and why:
+            record = not_run_record(cell, self.run.run_id, "skipped", why)
+        if record is None:
+            gpu = self.pool.take(device) if device != "cpu" else None
+            extra = {"gpu": gpu} if gpu is not None else {}
+            try:
+                record = run_with_retries(
+                    cell.settings.retries,
+                    lambda: self.cell_runner(cell, self.run.path, self.run.run_id, on_event=self.event,
+                                             **kwargs, **extra),
+                    lambda failed, n: self.event(cell, {"event": "retry", "attempt": n, "after": failed["status"]}))
+            finally:
+                if gpu is not None:
+                    self.pool.give(gpu)
+            if gpu is not None:
+                record["gpu"] = gpu
+        record.setdefault("node", self.node)
+        return record
+
+
+def _run_cells(todo: list[Cell], run: RunDir, progress: Progress, cell_runner: CellRunner,
+               land: Callable[[Cell, dict[str, Any]], None]) -> None:
+    """Run each cell and append its record at once."""
+    one = _LocalCells(run, progress, cell_runner)
     for cell in todo:
         progress.cell_start(cell)
-        record = unavailable_record(cell, run.run_id) or cell_runner(
-            cell, run.path, run.run_id, on_event=progress.event
-        )
-        append_record(run.results, record)
-        counts[0] += 1
-        counts[1] += record["status"] != "ok"
-        progress.cell_done(cell, record)
+        land(cell, one(cell))
 
 
 def _run_cells_parallel(todo: list[Cell], run: RunDir, progress: Progress, cell_runner: CellRunner,
-                        counts: list[int], jobs: int) -> None:
+                        land: Callable[[Cell, dict[str, Any]], None], jobs: int) -> None:
     """``jobs`` cells at once on disjoint cores; records appended (by this thread) as they finish.
     On Ctrl-C or SIGTERM every running worker is killed and none of them is recorded."""
     import queue
@@ -209,19 +280,14 @@ def _run_cells_parallel(todo: list[Cell], run: RunDir, progress: Progress, cell_
         free.put(slot)
     live: list[Any] = []
     lock = threading.Lock()
-
-    def on_event(cell: Cell, event: dict[str, Any]) -> None:
-        with lock:
-            progress.event(cell, event)
+    one = _LocalCells(run, progress, cell_runner, lock)
 
     def task(cell: Cell) -> tuple[dict[str, Any], list[int]]:
         cpus = free.get()
         with lock:  # the progress display follows the cell started last
             progress.cell_start(cell)
         try:
-            record = unavailable_record(cell, run.run_id) or cell_runner(
-                cell, run.path, run.run_id, on_event=on_event, cpus=cpus, started=live.append)
-            return record, cpus
+            return one(cell, cpus=cpus, started=live.append), cpus
         finally:
             free.put(cpus)
 
@@ -236,11 +302,8 @@ def _run_cells_parallel(todo: list[Cell], run: RunDir, progress: Progress, cell_
                     cell = pending.pop(f)
                     record, cpus = f.result()
                     record["parallel"] = {"jobs": jobs, "cpus": cpus}
-                    append_record(run.results, record)
-                    counts[0] += 1
-                    counts[1] += record["status"] != "ok"
                     with lock:
-                        progress.cell_done(cell, record)
+                        land(cell, record)
         except BaseException:
             for f in pending:
                 f.cancel()

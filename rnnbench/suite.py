@@ -13,13 +13,14 @@ import difflib
 import itertools
 import json
 import math
+import re
 import tomllib
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rnnbench.cells import digest, identity
 from rnnbench.errors import UserError
@@ -119,7 +120,19 @@ class CellSettings(BaseModel):
         True, description="let PyTorch and TensorFlow use oneDNN kernels (false: PyTorch's LSTM runs ATen's "
         "own loop like its GRU; TensorFlow gets TF_ENABLE_ONEDNN_OPTS=0)",
     )
+    device: str = Field(
+        "cpu", description="where the model trains: cpu, cuda (any free GPU: "
+        "each concurrent cell gets its own) or cuda:N (that GPU). A GPU cell on a machine without one is recorded "
+        "as skipped. CPU cells see no GPU (CUDA_VISIBLE_DEVICES is emptied), so no framework picks one up unasked")
     timeout: float = Field(3600.0, gt=0, description="seconds before the cell's process is killed")
+    retries: int = Field(
+        0, ge=0, le=10, description="run a cell again, up to this many times, when its process crashed, it timed "
+        "out or its Ray node was lost (each earlier attempt is kept in the record's attempts); errors in the "
+        "cell itself are not retried")
+    ray_resources: str = Field(
+        "", description="custom Ray resources each cell's task asks for, NAME=AMOUNT[, ...] (e.g. \"timing_node=1\" "
+        "with a node started --resources '{\"timing_node\": 1}' keeps timing cells one per node); "
+        "--executor ray only")
     memory_limit_mb: float | None = Field(
         None, gt=0, description="cap the worker's address space (RLIMIT_AS, MiB): a cell that needs more ends as "
         "out_of_memory instead of swapping or waking the kernel's OOM killer. Virtual memory, not RSS: frameworks "
@@ -136,6 +149,19 @@ class CellSettings(BaseModel):
     fault: Literal["none", "crash", "hang", "error", "exit"] = Field(
         "none", description="inject a fault in the worker (for testing the harness)"
     )
+
+    @field_validator("device")
+    @classmethod
+    def _check_device(cls, v: str) -> str:
+        if not re.fullmatch(r"cpu|cuda(:[0-9]+)?", v):
+            raise ValueError(f"expected cpu, cuda or cuda:N (a GPU's index), got {v!r}")
+        return v
+
+    @field_validator("ray_resources")
+    @classmethod
+    def _check_ray_resources(cls, v: str) -> str:
+        parse_resources(v)
+        return v
 
     @model_validator(mode="after")
     def _check_combinations(self) -> "CellSettings":
@@ -154,6 +180,17 @@ class CellSettings(BaseModel):
             return ('PyTorch\'s fused nn.GRU only applies the reset gate after the matmul; '
                     'use impl = "cell" for gru_reset = "before"')
         return None
+
+
+def parse_resources(text: str) -> dict[str, float]:
+    """``ray_resources``: ``"NAME=AMOUNT, ..."`` → ``{NAME: AMOUNT}`` (ValueError naming the bad part)."""
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, amount = (x.strip() for x in part.partition("="))
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", name) or not re.fullmatch(r"[0-9]+(\.[0-9]+)?", amount):
+            raise ValueError(f"expected NAME=AMOUNT[, NAME=AMOUNT ...] (e.g. \"timing_node=1\"), got {part!r}")
+        out[name] = float(amount)
+    return out
 
 
 SETTING_NAMES: tuple[str, ...] = tuple(CellSettings.model_fields)
@@ -277,6 +314,8 @@ def _describe_error(err: dict[str, Any]) -> str:
     msg = err["msg"]
     typ = err["type"]
     got = f"got {value!r} ({type(value).__name__})"
+    if typ == "value_error":  # our own validators say what they expected and got
+        return msg.removeprefix("Value error, ")
     if typ == "literal_error":
         ctx = err.get("ctx", {}).get("expected", "")
         return f"expected one of {ctx}, {got}"

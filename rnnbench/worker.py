@@ -96,6 +96,7 @@ def run_cell(cell_json: dict[str, Any], events: Path | None = None, gate: Any = 
                 "rss_start_mb": rss_start,
                 "rss_after_import_mb": rss_import,
                 "peak_rss_mb": peak_rss_mb(),
+                **(backend.device_memory() if hasattr(backend, "device_memory") else {}),
             }
         )
         from rnnbench import __version__
@@ -113,10 +114,14 @@ OUT_OF_MEMORY_SIGNS = ("can't allocate memory", "cannot allocate memory", "bad_a
 
 
 def failure(e: BaseException) -> dict[str, Any]:
-    """The result a failed cell leaves: ``diverged`` (with its epoch), ``out_of_memory`` or ``error``."""
+    """The result a failed cell leaves: ``skipped`` (its GPU is not there), ``diverged`` (with its
+    epoch), ``out_of_memory`` or ``error``."""
+    from rnnbench.backends.base import DeviceUnavailable
     from rnnbench.measure import Diverged
 
     base = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
+    if isinstance(e, DeviceUnavailable):
+        return {**base, "status": "skipped", "error": str(e)}
     if isinstance(e, Diverged):
         return {**base, "status": "diverged", "error": str(e), "diverged_epoch": e.epoch}
     text = f"{type(e).__name__}: {e}".lower()

@@ -20,7 +20,13 @@ the clock and calls ``on_step`` timing. The contract:
   after training outside every timed window (see :mod:`rnnbench.backends.kernels`), so
   ``describe()`` can say which kernel actually ran rather than which one was asked for.
 * ``describe()`` → facts for the record: framework versions, thread counts, flush-to-zero,
-  kernel path (which implementation ran, and from what evidence) and why.
+  kernel path (which implementation ran, and from what evidence) and why; on a GPU the
+  device's model, driver, CUDA and cuDNN versions.
+* ``device_memory()`` (optional) → ``{"device_peak_mb": …}``: the framework's own peak of
+  device memory for a GPU cell (PyTorch's ``max_memory_allocated``, TensorFlow's and JAX's
+  memory stats), beside the worker's peak RSS; ``{}`` on the CPU.
+* ``device = "cuda…"``: ``__init__`` raises :class:`DeviceUnavailable` when the framework
+  sees no GPU; ``on_step`` is called only once the device has finished the step.
 
 This module imports no framework: ``rnnbench list`` and ``--help`` use it.
 """
@@ -38,6 +44,11 @@ if TYPE_CHECKING:
     import numpy as np
 
     from rnnbench.suite import CellSettings
+
+
+class DeviceUnavailable(RuntimeError):
+    """The cell asks for a GPU that its framework, in the worker, cannot see: the cell is
+    recorded ``skipped`` with this reason, not as a failure of the code under test."""
 
 
 class Backend(Protocol):

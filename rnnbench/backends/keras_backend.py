@@ -208,6 +208,54 @@ def _tf_graph_ops(model: keras.Model, x: np.ndarray, y: np.ndarray) -> list[str]
     return sorted(ops)
 
 
+def _no_gpu(backend: str) -> str | None:
+    """Why Keras's backend framework sees no GPU in this process (None: it sees one)."""
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            return None
+        return f"TensorFlow {tf.__version__} sees no GPU (tf.config.list_physical_devices('GPU') is empty)"
+    if backend == "jax":
+        import jax
+
+        if jax.default_backend() == "gpu":
+            return None
+        return f"JAX {jax.__version__} runs on {jax.default_backend()} (no CUDA plugin or no GPU)"
+    import torch
+
+    if torch.cuda.is_available():
+        return None
+    return f"torch {torch.__version__} sees no CUDA GPU (torch.cuda.is_available() is False)"
+
+
+def _gpu_facts(backend: str) -> dict[str, Any]:
+    """The GPU as the backend framework sees it (model, CUDA and cuDNN it was built with), and the driver."""
+    from rnnbench.gpus import gpu_facts
+
+    facts: dict[str, Any] = {}
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        details = tf.config.experimental.get_device_details(gpus[0]) if gpus else {}
+        build = tf.sysconfig.get_build_info()
+        facts.update({"gpu_name": details.get("device_name"), "cuda": build.get("cuda_version"),
+                      "cudnn": build.get("cudnn_version")})
+    elif backend == "jax":
+        import jax
+
+        facts.update({"gpu_name": jax.devices()[0].device_kind})
+    else:
+        import torch
+
+        facts.update({"gpu_name": torch.cuda.get_device_name(0), "cuda": torch.version.cuda,
+                      "cudnn": torch.backends.cudnn.version()})
+    drivers = {g["driver"] for g in gpu_facts()}
+    facts["gpu_driver"] = drivers.pop() if len(drivers) == 1 else None
+    return facts
+
+
 class _StepCallback(keras.callbacks.Callback):
     """Waits for each training step (float of its loss) and ticks the harness's clock."""
 
@@ -257,6 +305,12 @@ class KerasBackend:
         else:
             self.thread_note = ("XLA has no thread-count setting: it sizes its CPU pool from the process's "
                                 "CPU affinity, which rnnbench pins to `threads` cores")
+        if settings.device != "cpu":
+            reason = _no_gpu(got)
+            if reason:
+                from rnnbench.backends.base import DeviceUnavailable
+
+                raise DeviceUnavailable(f"device = {settings.device!r}: {reason}")
         seed_keras(settings.seed, got)
         self.model: keras.Model | None = None
         self.kernel_ops: list[str] | None = None
@@ -363,6 +417,25 @@ class KerasBackend:
         acc = float(np.mean((p > 0.5) == (yt > 0.5)))
         return loss, acc
 
+    def device_memory(self) -> dict[str, float]:
+        """The framework's own peak of device memory, for GPU cells ({} on the CPU)."""
+        if self.s.device == "cpu":
+            return {}
+        if self.keras_backend == "tensorflow":
+            import tensorflow as tf
+
+            return {"device_peak_mb": tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20}
+        if self.keras_backend == "jax":
+            import jax
+
+            stats = jax.devices()[0].memory_stats() or {}
+            peak = stats.get("peak_bytes_in_use")
+            return {"device_peak_mb": peak / 2**20} if peak is not None else {}
+        import torch
+
+        return {"device_peak_mb": torch.cuda.max_memory_allocated() / 2**20,
+                "device_reserved_peak_mb": torch.cuda.max_memory_reserved() / 2**20}
+
     def describe(self) -> dict[str, Any]:
         s = self.s
         backend = self.keras_backend
@@ -428,6 +501,8 @@ class KerasBackend:
             "adam_epsilon": s.adam_epsilon if s.adam_epsilon is not None else _DEFAULT_EPSILON,
             "init": s.init,
         })
+        if s.device != "cpu":
+            info.update(_gpu_facts(backend))
         if self.model is not None:
             info["recurrent_layers"] = [type(self.model.get_layer(f"rnn_{i}")).__name__ for i in range(s.layers)]
         return info

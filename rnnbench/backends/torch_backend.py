@@ -148,6 +148,16 @@ class TorchBackend:
         torch.backends.mkldnn.enabled = settings.onednn
         torch.manual_seed(settings.seed)
         np.random.seed(settings.seed)
+        self.device = torch.device("cpu")
+        if settings.device != "cpu":
+            if not torch.cuda.is_available():
+                from rnnbench.backends.base import DeviceUnavailable
+
+                build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}"
+                raise DeviceUnavailable(f"device = {settings.device!r}: torch {torch.__version__} ({build}) sees no "
+                                        "CUDA GPU (torch.cuda.is_available() is False)")
+            self.device = torch.device("cuda:0")  # the one GPU this worker was handed (CUDA_VISIBLE_DEVICES)
+            torch.cuda.manual_seed_all(settings.seed)
         self.model: TorchRNNClassifier | None = None
         self.loss_fn = nn.BCEWithLogitsLoss()
         self.kernel_ops: list[str] | None = None
@@ -158,6 +168,7 @@ class TorchBackend:
             from rnnbench.backends.torch_init import apply_init
 
             apply_init(self.model, self.s.init)
+        self.model.to(self.device)
         self.optimizer = make_optimizer(self.model.parameters(), self.s)
 
     def param_counts(self) -> dict[str, int]:
@@ -182,8 +193,9 @@ class TorchBackend:
         assert self.model is not None
         model, opt, loss_fn = self.model, self.optimizer, self.loss_fn
         model.train()
-        xt = torch.from_numpy(np.ascontiguousarray(x)).long()
-        yt = torch.from_numpy(np.ascontiguousarray(y)).float()
+        xt = torch.from_numpy(np.ascontiguousarray(x)).long().to(self.device)
+        yt = torch.from_numpy(np.ascontiguousarray(y)).float().to(self.device)
+        cuda = self.device.type == "cuda"
         total, seen = 0.0, 0
         for step, i in enumerate(range(0, len(xt), batch_size)):
             if max_steps is not None and step >= max_steps:
@@ -194,6 +206,8 @@ class TorchBackend:
             loss.backward()
             opt.step()
             value = loss.item()  # synchronizes: the step is complete
+            if cuda:
+                torch.cuda.synchronize()  # and every kernel of it (the optimizer's too), not only the loss
             total += value * len(xb)
             seen += len(xb)
             on_step()
@@ -206,7 +220,8 @@ class TorchBackend:
         assert self.model is not None
         model = self.model
         model.train()
-        xb, yb = torch.from_numpy(np.ascontiguousarray(x)).long(), torch.from_numpy(np.ascontiguousarray(y)).float()
+        xb = torch.from_numpy(np.ascontiguousarray(x)).long().to(self.device)
+        yb = torch.from_numpy(np.ascontiguousarray(y)).float().to(self.device)
 
         def step() -> None:
             self.loss_fn(model(xb), yb).backward()
@@ -228,8 +243,8 @@ class TorchBackend:
         assert self.model is not None
         model = self.model
         model.eval()
-        xt = torch.from_numpy(np.ascontiguousarray(x)).long()
-        yt = torch.from_numpy(np.ascontiguousarray(y)).float()
+        xt = torch.from_numpy(np.ascontiguousarray(x)).long().to(self.device)
+        yt = torch.from_numpy(np.ascontiguousarray(y)).float().to(self.device)
         loss_sum, correct = 0.0, 0
         for i in range(0, len(xt), batch_size):
             logits = model(xt[i : i + batch_size])
@@ -238,16 +253,27 @@ class TorchBackend:
             correct += int(((logits > 0).float() == yb).sum())
         return loss_sum / len(xt), correct / len(xt)
 
+    def device_memory(self) -> dict[str, float]:
+        """Peak device memory PyTorch's caching allocator handed out (and reserved), for GPU cells."""
+        if self.device.type != "cuda":
+            return {}
+        return {"device_peak_mb": torch.cuda.max_memory_allocated(self.device) / 2**20,
+                "device_reserved_peak_mb": torch.cuda.max_memory_reserved(self.device) / 2**20}
+
     def describe(self) -> dict[str, Any]:
         from rnnbench.backends.kernels import recurrent_ops, torch_flushes_denormals, torch_kernel
 
         s = self.s
+        cuda = self.device.type == "cuda"
         if s.impl == "cell":
             path, why = "explicit cell (Python time loop over torch ops)", "impl = \"cell\""
         elif self.kernel_ops is not None:
             path, why = torch_kernel(self.kernel_ops, s.arch), ""
-            if not s.onednn:
+            if not s.onednn and not cuda:
                 why = "onednn = false (torch.backends.mkldnn disabled)"
+            if cuda and "cuDNN" not in path:
+                why = ("torch.backends.cudnn is disabled" if not torch.backends.cudnn.enabled
+                       else "cuDNN was not used for this layer (see kernel_ops)")
         else:
             path, why = f"fused torch.nn.{ {'gru': 'GRU', 'lstm': 'LSTM', 'rnn': 'RNN'}[s.arch] } (not profiled)", ""
         return {
@@ -267,4 +293,23 @@ class TorchBackend:
             "adam_epsilon": adam_epsilon(s),
             "adam_update": s.adam_update,
             "init": s.init,
+            "device": str(self.device),
+            **(self._gpu_facts() if cuda else {}),
         }
+
+    def _gpu_facts(self) -> dict[str, Any]:
+        """The GPU as PyTorch sees it, with the driver's version from nvidia-smi."""
+        from rnnbench.gpus import gpu_facts
+
+        props = torch.cuda.get_device_properties(self.device)
+        facts: dict[str, Any] = {
+            "gpu_name": props.name,
+            "gpu_memory_mib": props.total_memory / 2**20,
+            "gpu_capability": f"{props.major}.{props.minor}",
+            "cuda": torch.version.cuda,
+            "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+            "cudnn_enabled": bool(torch.backends.cudnn.enabled),
+        }
+        drivers = {g["driver"] for g in gpu_facts()}
+        facts["gpu_driver"] = drivers.pop() if len(drivers) == 1 else None
+        return facts

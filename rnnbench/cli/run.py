@@ -35,6 +35,11 @@ def run(
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="cells to run at once, each pinned to cores of its own "
                              "(cells that leave threads unset get cores ÷ N each). Fine for accuracy studies; "
                              "concurrent cells disturb each other's timings, so timing studies use 1"),
+    executor: str = typer.Option("local", "--executor", "-e", help="where cells run: local (this machine, one "
+                                 "process per cell) or ray (each cell a task on a Ray cluster; needs --address and "
+                                 "pip install 'rnnbench[ray]')"),
+    address: Optional[str] = typer.Option(None, "--address", help="with --executor ray: the cluster, 'auto' (the one "
+                                          "`ray start --head` started on this machine) or HOST:PORT"),
     fetch: bool = typer.Option(False, "--fetch", help="download what the cells need and is missing (the IMDB data "
                                "set, Keras's word index) before the first cell, sha256-checked, as "
                                "keras.datasets.imdb.load_data would; $RNNBENCH_IMDB_URL/_SHA256 name a mirror"),
@@ -46,12 +51,23 @@ def run(
 
     if suite is None and resume is None:
         raise UserError("give a suite to run, or --resume RUN", hint="ready suites: rnnbench list")
+    ray_address = _ray_address(executor, address, jobs)
     overrides, filters = parse_assignments(set_, "--set"), parse_assignments(only, "--only")
     spec = load_suite(suite, overrides, filters, repeat) if suite is not None else None
     if spec is not None and jobs > 1 and "threads" not in overrides and all(c.settings.threads is None for c in spec.cells):
         import os
 
         share = max(1, len(os.sched_getaffinity(0)) // jobs)  # unset threads = all cores: split them
+        spec = load_suite(suite, {**overrides, "threads": share}, filters, repeat)
+
+    if spec is not None and ray_address is not None and not dry_run and "threads" not in overrides \
+            and all(c.settings.threads is None for c in spec.cells):
+        from rnnbench.executors.ray_cluster import smallest_node_cpus
+
+        share = smallest_node_cpus(ray_address)  # unset threads = a whole node: the smallest one's cores
+        if not quiet:
+            typer.echo(f"threads unset: each cell asks for {share} CPU{'s' if share > 1 else ''} and runs on as "
+                       "many threads (the smallest node's)", err=True)
         spec = load_suite(suite, {**overrides, "threads": share}, filters, repeat)
 
     if dry_run:
@@ -73,12 +89,16 @@ def run(
             from rnnbench.cellenv import core_slots, resolved_threads
 
             core_slots(jobs, max(resolved_threads(c.settings) for c in spec.cells))  # refused before the run exists
-        run_dir = start_run(spec, root=output, extra_meta={"jobs": jobs} if jobs > 1 else None)
+        meta = {"jobs": jobs} if jobs > 1 else {}
+        if ray_address is not None:
+            meta = {"executor": "ray", "ray_address": ray_address}
+        run_dir = start_run(spec, root=output, extra_meta=meta or None)
     if not quiet:
         _say_where(spec if suite is not None else None, run_dir.path)
     from rnnbench.progress import make_progress
 
-    summary = execute(spec, run_dir, make_progress(quiet), retry_failed=retry_failed, jobs=jobs)
+    summary = execute(spec, run_dir, make_progress(quiet), retry_failed=retry_failed, jobs=jobs,
+                      ray_address=ray_address)
     out = typer.echo
     if summary.interrupted:
         why = "terminated (SIGTERM)" if summary.exit_code == 143 else "interrupted"
@@ -96,6 +116,29 @@ def run(
         for p in write_reports([run_dir.path], console=Console(quiet=quiet)):
             if not quiet:
                 out(f"wrote {p}")
+
+
+def _ray_address(executor: str, address: Optional[str], jobs: int) -> Optional[str]:
+    """The Ray cluster to run on (None: run locally); refuses flags that do not go together."""
+    from rnnbench.errors import UserError
+
+    if executor not in ("local", "ray"):
+        raise UserError(f"--executor {executor!r}: expected local or ray")
+    if executor == "local":
+        if address is not None:
+            raise UserError("--address is for --executor ray", hint="add --executor ray, or drop --address")
+        return None
+    if address is None:
+        raise UserError("--executor ray needs --address: 'auto' (a cluster started on this machine with "
+                        "`ray start --head`) or the head's HOST:PORT")
+    if jobs > 1:
+        raise UserError("--jobs is for the local executor: on Ray the cluster decides how many cells run at once "
+                        "(each asks for its threads as CPUs)")
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        raise UserError("--executor ray needs Ray, which is not installed", hint="pip install 'rnnbench[ray]'")
+    return address
 
 
 def _say_where(spec, run_path: Path) -> None:  # noqa: ANN001 - a Suite or None; imported lazily

@@ -152,13 +152,15 @@ def start_worker(
     env_extra: dict[str, str] | None = None,
     cpus: Sequence[int] | None = None,
     drop_settings: Sequence[str] = (),
+    gpu: int | None = None,
 ) -> Worker:
     """Start ``python -m rnnbench.worker`` for ``cell`` (pinned, own session, output to its log).
 
     ``gate`` (the worker's ends of two pipes) makes it take turns with another worker
     (:mod:`rnnbench.turns`); ``env_extra`` is added to the cell's environment; ``cpus``: the
     cores to pin it to (default: the first ``threads`` of this process's own); ``drop_settings``
-    are left out of the cell it is given (settings an older rnnbench on an A/B side lacks).
+    are left out of the cell it is given (settings an older rnnbench on an A/B side lacks);
+    ``gpu``: the GPU a ``device = "cuda…"`` cell was handed (the only one it will see).
     """
     name = name or cell.key
     work = run_dir / "cells"
@@ -178,7 +180,7 @@ def start_worker(
     args = [python, "-m", "rnnbench.worker", "--cell", str(spec), "--out", str(out), "--events", str(events)]
     if gate:
         args += ["--gate", str(gate[0]), str(gate[1])]
-    env = cell_environment(cell.settings)
+    env = cell_environment(cell.settings, gpu=gpu)
     env.update(env_extra or {})
     started, t0 = now_iso(), time.monotonic()
     with open(log, "wb") as logf:
@@ -210,14 +212,16 @@ def run_cell_process(
     python: str = sys.executable,
     cpus: Sequence[int] | None = None,
     started: Callable[[Worker], None] | None = None,
+    gpu: int | None = None,
 ) -> dict[str, Any]:
     """Run ``cell`` in a child process; return its record (never raises for a bad cell).
 
     ``cpus``: the cores to pin it to (``run --jobs``: each concurrent cell its own);
-    ``started`` is told the worker (to kill it from another thread).
+    ``started`` is told the worker (to kill it from another thread); ``gpu``: the GPU a GPU
+    cell was handed.
     KeyboardInterrupt kills the child and propagates: an interrupted cell is not recorded.
     """
-    w = start_worker(cell, run_dir, python, cpus=cpus)
+    w = start_worker(cell, run_dir, python, cpus=cpus, gpu=gpu)
     if started:
         started(w)
     timeout = cell.settings.timeout
@@ -278,7 +282,7 @@ def _record(w: Worker, run_id: str, timed_out: bool) -> dict[str, Any]:
         record["status"] = "ok"
         record["metrics"] = result["metrics"]
         record["env"] = result.get("worker")
-    elif result is not None and result.get("status") in ("error", "diverged", "out_of_memory"):
+    elif result is not None and result.get("status") in ("error", "diverged", "out_of_memory", "skipped"):
         record["status"] = result["status"]
         record["error"] = result.get("error")
         if result.get("diverged_epoch"):
