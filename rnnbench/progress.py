@@ -161,6 +161,8 @@ class PlainProgress(QuietProgress):
             self.state.step(event)
         elif kind == "epoch":
             self._say(f"  {cell.label} {_fmt_epoch(event, cell.settings.epochs)}")
+        elif kind in ("retry", "node"):
+            self._say(f"  {cell.label} {_fmt_notice(event, cell)}")
 
     def cell_done(self, cell: Cell, record: dict[str, Any]) -> None:
         self.state.cell_done(record)
@@ -263,6 +265,8 @@ class RichProgress(QuietProgress):
             self.progress.console.print(f"  {cell.label} {_fmt_epoch(event, cell.settings.epochs)}",
                                         markup=False, highlight=False)
             self.progress.update(self.cell_task, info=self._cell_info(event["epoch"]))
+        elif kind in ("retry", "node"):
+            self.progress.console.print(f"  {cell.label} {_fmt_notice(event, cell)}", markup=False, highlight=False)
 
     def cell_done(self, cell: Cell, record: dict[str, Any]) -> None:
         from rich.markup import escape
@@ -282,6 +286,15 @@ class RichProgress(QuietProgress):
         if self.suite_task is not None:
             self._update_suite()
         self.progress.stop()
+
+
+def _fmt_notice(event: dict[str, Any], cell: Cell) -> str:
+    """A retry (``retries``) or the Ray node a cell landed on, in words."""
+    if event.get("event") == "retry":
+        return (f"{event.get('after')}: running it again (attempt {event.get('attempt')} of "
+                f"{cell.settings.retries + 1})")
+    node = event.get("node") or {}
+    return f"runs on node {node.get('hostname')} ({str(node.get('node_id') or '')[:8]}, {node.get('address')})"
 
 
 def make_progress(quiet: bool = False, stream: Any = None) -> QuietProgress:

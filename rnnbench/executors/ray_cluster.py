@@ -306,9 +306,9 @@ def run_cells(todo: list["Cell"], run: "RunDir", progress: "Progress",
         nodes = [n["Resources"] for n in ray.nodes() if n.get("Alive")]
         remote = ray.remote(cell_task)
 
-        def submit(cell: "Cell", earlier: list[dict[str, Any]]) -> None:
+        def submit(cell: "Cell", earlier: list[dict[str, Any]], announced: bool = False) -> None:
             gen = remote.options(**task_options(cell)).remote(cell.to_json(), run.run_id, manifest, blobs)
-            attempts.append(_Attempt(cell, gen, time.monotonic(), now_iso(), earlier))
+            attempts.append(_Attempt(cell, gen, time.monotonic(), now_iso(), earlier, announced=announced))
 
         for cell in todo:
             why = infeasible(task_options(cell), nodes)
@@ -324,7 +324,7 @@ def run_cells(todo: list["Cell"], run: "RunDir", progress: "Progress",
             attempts.remove(a)
             if should_retry(record, a.earlier, a.cell.settings.retries):
                 progress.event(a.cell, {"event": "retry", "attempt": len(a.earlier) + 2, "after": record["status"]})
-                submit(a.cell, [*a.earlier, summary(record)])
+                submit(a.cell, [*a.earlier, summary(record)], announced=True)
                 return
             land(a.cell, with_attempts(record, a.earlier))
 
@@ -354,7 +354,7 @@ def run_cells(todo: list["Cell"], run: "RunDir", progress: "Progress",
                     progress.event(a.cell, ev)
                 else:
                     record = item["record"]
-                    if item.get("log") and record.get("log"):
+                    if record.get("log"):
                         log = run.path / record["log"]
                         log.parent.mkdir(parents=True, exist_ok=True)
                         log.write_text(item["log"], encoding="utf-8")
