@@ -31,7 +31,7 @@ BASELINE_SCHEMA = 1
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Record fields kept in a baseline; metrics keep scalars plus the steady step samples.
 RECORD_FIELDS = ("schema", "run_id", "key", "group", "label", "repeat", "settings", "status", "error",
-                 "exit_code", "signal", "env", "started", "finished", "wall_s")
+                 "exit_code", "signal", "env", "started", "finished", "wall_s", "node")
 KEPT_LISTS = ("steady_step_samples",)
 
 

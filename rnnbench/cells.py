@@ -5,6 +5,9 @@ One definition, used wherever records are grouped — a suite's cells and their 
 :mod:`rnnbench.baseline`, :mod:`rnnbench.exports`), A/B pairing (:mod:`rnnbench.ab`) and the
 report's findings. Imports nothing else of rnnbench, so every layer can use it.
 
+Also where a record ran: :func:`machine_kind` (the fingerprint of the node that ran it), by
+which reports split groups and comparisons refuse to pair timings across kinds of machine.
+
 Left out of the identity: the seed (seeds pool like repeats), the harness knobs
 (``timeout``, ``target_accuracy``, ``fault``, ``memory_limit_mb``, ``retries``, ``ray_resources``) and, where a caller asks (``compare``, which
 must match a candidate with ``extra_work`` to its plain baseline), more.
@@ -134,3 +137,27 @@ def varying(groups: Iterable[Group]) -> list[str]:
 def cell_name(g: Group, varying: list[str]) -> str:
     extra = ", ".join(f"{k}={g.identity.get(k)}" for k in varying)
     return f"{g.label} ({extra})" if extra else g.label
+
+
+# -- where a record ran ----------------------------------------------------------------------
+
+
+def machine_kind(record: dict[str, Any], default: str | None = None) -> str | None:
+    """The fingerprint of the machine that ran a record (its node's; ``default``, the run's
+    machine, for records older than per-record nodes). Timings only compare within a kind."""
+    node = record.get("node")
+    if isinstance(node, dict) and node.get("fingerprint"):
+        return str(node["fingerprint"])
+    return default
+
+
+def machine_label(record: dict[str, Any]) -> str:
+    """A kind of machine in words: CPU model × cores (fingerprint)."""
+    node = record.get("node") if isinstance(record.get("node"), dict) else {}
+    cpu = node.get("cpu_model") or "?"
+    cores = node.get("cpu_count")
+    return f"{cpu}{f' ×{cores}' if cores else ''} ({node.get('fingerprint') or '?'})"
+
+
+def kinds_of(records: Iterable[dict[str, Any]], default: str | None = None) -> set[str | None]:
+    return {machine_kind(r, default) for r in records}

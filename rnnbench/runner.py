@@ -153,7 +153,9 @@ def local_node() -> dict[str, Any]:
 
     from rnnbench.envinfo import fingerprint, machine
 
-    return {"executor": "local", "hostname": socket.gethostname(), "fingerprint": fingerprint(machine())}
+    env = machine()
+    return {"executor": "local", "hostname": socket.gethostname(), "fingerprint": fingerprint(env),
+            "cpu_model": env.get("cpu_model"), "cpu_count": env.get("cpu_count")}
 
 
 def execute(
@@ -239,11 +241,15 @@ class _LocalCells:
         if record is None:
             gpu = self.pool.take(device) if device != "cpu" else None
             extra = {"gpu": gpu} if gpu is not None else {}
+
+            def once() -> dict[str, Any]:
+                rec = self.cell_runner(cell, self.run.path, self.run.run_id, on_event=self.event, **kwargs, **extra)
+                rec.setdefault("node", self.node)
+                return rec
+
             try:
                 record = run_with_retries(
-                    cell.settings.retries,
-                    lambda: self.cell_runner(cell, self.run.path, self.run.run_id, on_event=self.event,
-                                             **kwargs, **extra),
+                    cell.settings.retries, once,
                     lambda failed, n: self.event(cell, {"event": "retry", "attempt": n, "after": failed["status"]}))
             finally:
                 if gpu is not None:

@@ -66,7 +66,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from rnnbench.cells import Group, cell_name, group_records, metric_values, time_values
+from rnnbench.cells import Group, cell_name, group_records, kinds_of, machine_kind, metric_values, time_values
 from rnnbench.cells import varying as varying_settings
 from rnnbench.errors import UserError
 from rnnbench.snapshot import Snapshot
@@ -224,6 +224,13 @@ def check_inputs(baseline: Snapshot, candidate: Snapshot, allow_different_suites
         warnings.append(f"suite '{sc or sb}' changed since the baseline (cells {baseline.suite['fingerprint']} → "
                         f"{candidate.suite['fingerprint']})")
     fb, fc = baseline.fingerprint, candidate.fingerprint
+    kb, kc = kinds_of(baseline.records), kinds_of(candidate.records)
+    if None not in kb | kc:  # every record names the machine that ran it (a Ray cluster: not the driver's)
+        if len(kb | kc) > 1 and kb & kc:
+            warnings.append(f"cells ran on {len(kb | kc)} kinds of machine: timings are compared only between "
+                            "records of the same kind")
+            return warnings
+        fb, fc = ",".join(sorted(kb)), ",".join(sorted(kc))  # type: ignore[arg-type]
     if fb and fc and fb != fc:
         diff = _machine_diff(baseline.machine, candidate.machine)
         if not allow_different_machines:
@@ -331,7 +338,8 @@ def compare(
     cells: list[CellComparison] = []
     for key, b in gb.items():
         if key in gc:
-            cells.append(_compare_group(b, gc[key], th, varying, allow_different_machines))
+            cells.append(_compare_group(b, gc[key], th, varying, allow_different_machines,
+                                        (baseline.fingerprint, candidate.fingerprint)))
         elif key in paired_b:
             c = next(c for bb, c in pairs if bb.key == key)
             diff = _settings_diff(b.identity, c.identity)
@@ -362,7 +370,8 @@ def _first_error(g: Group) -> str:
 
 
 def _compare_group(b: Group, c: Group, th: dict[str, float], varying: list[str],
-                   allow_different_machines: bool) -> CellComparison:
+                   allow_different_machines: bool,
+                   defaults: tuple[str | None, str | None] = (None, None)) -> CellComparison:
     results: list[MetricResult] = []
     cell = CellComparison(b.label, cell_name(b, varying), b.key, results, len(b.records), len(c.records))
     fb, fc = bool(b.failing), bool(c.failing)
@@ -383,10 +392,36 @@ def _compare_group(b: Group, c: Group, th: dict[str, float], varying: list[str],
         if not allow_different_machines:
             results.append(MetricResult("status", INCOMPARABLE, detail="environment differs: " + ", ".join(diff)))
             return cell
-    for fn in (compare_time, compare_memory, compare_accuracy):
-        r = fn(b.ok, c.ok, th)
+    tb, tc, note = same_kind(b.ok, c.ok, defaults)
+    if note and (not tb or not tc):
+        results.append(MetricResult("time", INCOMPARABLE, detail=note))
+    for fn, (rb, rc) in ((compare_time, (tb, tc)), (compare_memory, (tb, tc)), (compare_accuracy, (b.ok, c.ok))):
+        if not rb or not rc:
+            continue
+        r = fn(rb, rc, th)
         if r is not None:
+            if note and fn is not compare_accuracy and r.judgement is not None:
+                r = MetricResult(r.metric, r.verdict, _with_note(r.judgement, note), r.detail)
             results.append(r)
     return cell
+
+
+def same_kind(base: list[dict[str, Any]], cand: list[dict[str, Any]],
+              defaults: tuple[str | None, str | None]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    """The records whose timings may be paired: both sides' records from one kind of machine
+    (:func:`rnnbench.cells.machine_kind`; the kind with the most records on both sides when
+    they ran on several), and a note when some were left out; none when no kind is shared."""
+    kb = [machine_kind(r, defaults[0]) for r in base]
+    kc = [machine_kind(r, defaults[1]) for r in cand]
+    if None in kb or None in kc or (len(set(kb)) == 1 and set(kb) == set(kc)):
+        return base, cand, ""
+    shared = set(kb) & set(kc)
+    if not shared:
+        return [], [], (f"ran on different kinds of machine (baseline {', '.join(sorted(set(kb)))}; candidate "
+                        f"{', '.join(sorted(set(kc)))}): time and memory not compared")
+    kind = max(shared, key=lambda k: (min(kb.count(k), kc.count(k)), k))
+    return ([r for r, k in zip(base, kb) if k == kind], [r for r, k in zip(cand, kc) if k == kind],
+            f"time and memory from the records that ran on machine kind {kind} only "
+            f"({kb.count(kind)} of {len(kb)} vs {kc.count(kind)} of {len(kc)})")
 
 

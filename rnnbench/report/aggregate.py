@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rnnbench.cells import kinds_of, machine_kind, machine_label
 from rnnbench.errors import UserError
 
 
@@ -259,16 +260,18 @@ def model_name(label: str) -> str:
     return label.split(" / ", 1)[0]
 
 
-def group_records(records: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """Records by group; a group present in several runs is split by run (never pooled)."""
+def group_records(records: list[dict[str, Any]]) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    """Records by group; a group present in several runs is split by run (never pooled), and by
+    the kind of machine that ran it when the records ran on several (a Ray cluster of mixed nodes)."""
     runs_of: dict[str, set[str]] = {}
     for rec in records:
         runs_of.setdefault(rec["group"], set()).add(rec.get("run_id") or "")
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    by_kind = len(kinds_of(records)) > 1
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for rec in records:
         g = rec["group"]
-        key = (g, rec.get("run_id") or "") if len(runs_of[g]) > 1 else (g, "")
-        groups.setdefault(key, []).append(rec)
+        run = rec.get("run_id") or "" if len(runs_of[g]) > 1 else ""
+        groups.setdefault((g, run, machine_kind(rec) or "" if by_kind else ""), []).append(rec)
     return groups
 
 
@@ -283,10 +286,11 @@ def summarize(records: list[dict[str, Any]], context: Context | None = None) -> 
     ctx = context or Context()
     groups = group_records(records)
     varying = varying_settings(records)
-    split_by_run = any(run for _, run in groups)
+    split_by_run = any(run for _, run, _ in groups)
+    split_by_kind = any(kind for _, _, kind in groups)
     rows: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
-    for (_, run), recs in groups.items():
+    for (_, run, _), recs in groups.items():
         ok = [r for r in recs if r.get("status") == "ok"]
         failures.extend(_failure(r) for r in recs if r.get("status") != "ok")
         first = recs[0]
@@ -299,6 +303,8 @@ def summarize(records: list[dict[str, Any]], context: Context | None = None) -> 
         }
         if split_by_run:
             row["run"] = first.get("run_id")
+        if split_by_kind:
+            row["machine"] = machine_label(first)
         row.update({k: settings.get(k) for k in varying})
         row.update({"n": len(ok), "failed": len(recs) - len(ok)})
         values = [metric_values(r, ctx) for r in ok]
@@ -318,7 +324,8 @@ def summarize(records: list[dict[str, Any]], context: Context | None = None) -> 
         row["_records"] = ok  # for plots; keys starting with "_" stay out of tables and CSV
         rows.append(row)
     runs = sorted({r.get("run_id") for r in records if r.get("run_id")})
-    return Summary(rows=rows, failures=failures, varying=(["run"] if split_by_run else []) + varying,
+    return Summary(rows=rows, failures=failures,
+                   varying=(["run"] if split_by_run else []) + (["machine"] if split_by_kind else []) + varying,
                    runs=runs, context=ctx)
 
 

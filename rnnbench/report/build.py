@@ -166,6 +166,12 @@ def render_markdown(summary: Summary, title: str, meta: dict[str, Any] | None = 
             out.append(f"- cells ran {meta['jobs']} at a time (`--jobs {meta['jobs']}`), each on cores of its own: "
                        "they shared caches and memory bandwidth, so their timings disturb each other (accuracy "
                        "does not mind); for timing studies run with `--jobs 1`")
+        if meta.get("executor") == "ray":
+            out.append(f"- cells ran as tasks on the Ray cluster at {md_escape(meta.get('ray_address'))}; "
+                       "each record names its node")
+        if "machine" in summary.varying:
+            out.append("- cells ran on more than one kind of machine: rows are split by machine (CPU × cores, "
+                       "fingerprint), and timings compare only within one kind")
         if html_name:
             out.append(f"- full report with figures: [{html_name}]({html_name})")
         out.append("")
