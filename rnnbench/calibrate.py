@@ -9,6 +9,10 @@ The result is cached as JSON under ``rnnbench.paths.home()/calibration/``, one f
 model and core count; ``rnnbench report`` reads the file matching each run's machine and,
 when there is one, shows each cell's achieved GFLOP/s as a percentage of ``peak_gflops``
 (the best rate over the libraries at the large shape).
+
+``rnnbench env --calibrate --device cuda`` does the same on the GPU with PyTorch (the device
+synchronized after each batch of calls), cached per GPU model: GPU cells' % of peak is then
+of the GPU's float32 peak, never of the CPU's.
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ from rnnbench import paths
 SCHEMA = 1
 PEAK_SHAPE = (2048, 2048, 2048)
 RECURRENT_SHAPE = (64, 128, 384)
+
+
+def gpu_cache_path(gpu_name: str) -> Path:
+    digest = hashlib.sha256(f"gpu|{gpu_name}".encode()).hexdigest()[:12]
+    return paths.home() / "calibration" / f"gpu-{digest}.json"
 
 
 def cache_path(cpu_model: str, cpu_count: int) -> Path:
@@ -150,5 +159,62 @@ def load(cpu_model: str | None = None, cpu_count: int | None = None) -> dict[str
     except (OSError, json.JSONDecodeError):
         return None
     if not isinstance(data, dict) or data.get("cpu_model") != cpu_model or not data.get("peak_gflops"):
+        return None
+    return data
+
+
+def measure_gpu(seconds: float = 0.5, peak_shape: tuple[int, int, int] = PEAK_SHAPE,
+                recurrent_shape: tuple[int, int, int] = RECURRENT_SHAPE) -> dict[str, Any]:
+    """The float32 matmul rate of this machine's first visible GPU (PyTorch); UserError without one."""
+    from rnnbench.errors import UserError
+
+    try:
+        import torch
+    except ImportError:
+        raise UserError("--device cuda calibrates with PyTorch, which is not installed",
+                        hint="pip install 'rnnbench[torch]' (a CUDA build)") from None
+    if not torch.cuda.is_available():
+        raise UserError(f"--device cuda: torch {torch.__version__} sees no CUDA GPU (torch.cuda.is_available() is "
+                        "False)")
+    dev = torch.device("cuda:0")
+    torch.backends.cuda.matmul.allow_tf32 = False  # float32 as the cells train, not TF32
+    results: list[dict[str, Any]] = []
+    for kind, (m, k, n) in (("peak", peak_shape), ("recurrent", recurrent_shape)):
+        a, b = torch.randn(m, k, device=dev), torch.randn(k, n, device=dev)
+        out = torch.empty(m, n, device=dev)
+        flops = 2.0 * m * k * n
+        inner = max(1, min(1000, int(2e10 // flops)))
+
+        def batch() -> None:
+            for _ in range(inner):
+                torch.mm(a, b, out=out)
+            torch.cuda.synchronize(dev)
+
+        best = _best_call_s(batch, seconds, 1) / inner
+        results.append({"library": "torch", "version": torch.__version__, "kind": kind, "shape": f"{m}x{k} @ {k}x{n}",
+                        "m": m, "k": k, "n": n, "seconds": best, "gflops": flops / best / 1e9})
+    return {"schema": SCHEMA, "created": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "device": "cuda", "gpu_name": torch.cuda.get_device_name(dev), "dtype": "float32", "results": results,
+            "peak_gflops": results[0]["gflops"], "peak_library": "torch", "peak_shape": results[0]["shape"],
+            "recurrent_gflops": results[1]["gflops"], "recurrent_library": "torch",
+            "recurrent_shape": results[1]["shape"]}
+
+
+def save_gpu(calibration: dict[str, Any]) -> Path:
+    path = gpu_cache_path(calibration["gpu_name"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(calibration, indent=2), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def load_gpu(gpu_name: str) -> dict[str, Any] | None:
+    """The cached calibration of a GPU model, or None."""
+    try:
+        data = json.loads(gpu_cache_path(gpu_name).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("gpu_name") != gpu_name or not data.get("peak_gflops"):
         return None
     return data

@@ -128,6 +128,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], list[str]]] = [
      ["not writable"]),
     ("ab-missing-python", suite(OK), ["ab", "{d}/s.toml", "--b", "{d}/no-venv"], ["no-venv"]),
     ("ab-too-many-jobs", suite(OK), ["ab", "{d}/s.toml", "--aa", "--set", "threads=1", "-j", "4096"], ["--jobs 4096"]),
+    # -- executors and devices
+    ("executor-unknown", suite(OK), ["run", "{d}/s.toml", "--executor", "slurm"], ["--executor 'slurm'"]),
+    ("executor-ray-no-address", suite(OK), ["run", "{d}/s.toml", "--executor", "ray"], ["needs --address"]),
+    ("address-without-ray", suite(OK), ["run", "{d}/s.toml", "--address", "auto"], ["--address is for --executor ray"]),
+    ("ray-with-jobs", suite(OK), ["run", "{d}/s.toml", "--executor", "ray", "--address", "auto", "-j", "2"],
+     ["--jobs is for the local executor"]),
+    ("ray-nobody-there", suite(OK), ["run", "{d}/s.toml", "--executor", "ray", "--address", "127.0.0.1:1"],
+     ["127.0.0.1:1", "no Ray cluster answers there"]),
+    ("device-unknown", suite(OK.replace("epochs = 1", 'epochs = 1\ndevice = "gpu"')), RUN,
+     ["defaults.device", "expected cpu, cuda or cuda:N", "'gpu'"]),
+    ("ray-resources-bad", suite(OK.replace("epochs = 1", 'epochs = 1\nray_resources = "node"')), RUN,
+     ["defaults.ray_resources", "NAME=AMOUNT", "'node'"]),
+    ("retries-negative", suite(OK.replace("epochs = 1", "epochs = 1\nretries = -1")), RUN, ["defaults.retries"]),
+    ("calibrate-unknown-device", {}, ["env", "--calibrate", "--device", "tpu"], ["--device 'tpu'"]),
 ]
 
 

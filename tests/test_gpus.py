@@ -129,3 +129,22 @@ fault = ["crash", "error"]
     assert all(a["signal"] == "SIGSEGV" and a["node"]["executor"] == "local" for a in crashed["attempts"])
     # an error in the cell's own code would only fail again: not retried
     assert by_fault["error"]["status"] == "error" and "attempts" not in by_fault["error"]
+
+
+def test_a_gpu_cells_percent_of_peak_is_of_its_gpus_calibrated_peak() -> None:
+    from rnnbench import calibrate
+    from rnnbench.report.aggregate import Context, metric_values
+
+    calibrate.save_gpu({"gpu_name": "Test GPU 80GB", "peak_gflops": 50_000.0})
+    cpu_cal = {"run": {"peak_gflops": 100.0}}
+    settings = CellSettings(device="cuda").model_dump()
+    gpu_rec = {"run_id": "run", "settings": settings, "env": {"gpu_name": "Test GPU 80GB"},
+               "metrics": {"steady_step_s": 0.01}}
+    cpu_rec = {**gpu_rec, "settings": CellSettings().model_dump(), "env": {}}
+    ctx = Context(calibrations=cpu_cal)
+    gpu, cpu = metric_values(gpu_rec, ctx), metric_values(cpu_rec, ctx)
+    assert gpu["gflops"] == cpu["gflops"] > 0
+    assert gpu["peak_pct"] == 100.0 * gpu["gflops"] / 50_000.0  # the GPU's peak, not the CPU's
+    assert cpu["peak_pct"] == 100.0 * cpu["gflops"] / 100.0
+    # an uncalibrated GPU model: no % rather than a % of the CPU's peak
+    assert metric_values({**gpu_rec, "env": {"gpu_name": "Other GPU"}}, ctx)["peak_pct"] is None

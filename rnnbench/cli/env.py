@@ -14,6 +14,8 @@ def env(
         help="time float32 matmul (numpy, and torch if installed) at 2048³ and at the recurrent shape "
         "64×128 @ 128×384 (a few seconds) and cache the result: reports then show % of this peak",
     ),
+    device: str = typer.Option("cpu", "--device", help="with --calibrate: cpu, or cuda (the first visible GPU, "
+                               "with PyTorch; GPU cells' % of peak is then of this GPU's peak)"),
 ) -> None:
     """Show this machine's facts (CPU, cores, Python, framework versions, git commit, calibration)."""
     from rnnbench import calibrate as cal
@@ -21,6 +23,17 @@ def env(
 
     info = machine()
     info["fingerprint"] = fingerprint(info)
+    if device not in ("cpu", "cuda"):
+        from rnnbench.errors import UserError
+
+        raise UserError(f"--device {device!r}: expected cpu or cuda")
+    if calibrate and device == "cuda":
+        gpu_cal = cal.measure_gpu()
+        path = cal.save_gpu(gpu_cal)
+        typer.echo(json.dumps(gpu_cal, indent=2) if as_json else
+                   f"wrote {path}: {gpu_cal['gpu_name']} float32 matmul peak {gpu_cal['peak_gflops']:.0f} GFLOP/s "
+                   f"({gpu_cal['peak_shape']}), recurrent shape {gpu_cal['recurrent_gflops']:.0f} GFLOP/s")
+        return
     if calibrate:
         if not as_json:
             typer.echo("calibrating float32 matmul (a few seconds) ...", err=True)

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 DRIVER_GRACE_S = 120.0  # past a cell's own timeout (which its node enforces) before the driver gives up on it
 WAIT_S = 0.5
+CONNECT_TIMEOUT_S = 10.0
 LOG_LIMIT = 4 * 2**20  # bytes of a cell's log brought back to the driver (its tail)
 _DONE = object()
 
@@ -272,6 +273,14 @@ def connect(address: str) -> None:
     except ImportError:
         raise UserError("--executor ray needs Ray", hint="pip install 'rnnbench[ray]'") from None
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    host, sep, port = address.rpartition(":")
+    if sep and port.isdigit():  # fail in a second, not after Ray's own minute of retries
+        try:
+            socket.create_connection((host or "127.0.0.1", int(port)), timeout=CONNECT_TIMEOUT_S).close()
+        except OSError as e:
+            raise UserError(f"--address {address}: no Ray cluster answers there ({e.strerror or e})",
+                            hint="start one with `ray start --head` (then --address auto), or give its HOST:PORT"
+                            ) from None
     try:
         ray.init(address=address, log_to_driver=False, logging_level="error", include_dashboard=False,
                  ignore_reinit_error=True)

@@ -52,6 +52,16 @@ class Context:
         return (rec.get("settings") or {}).get("target_accuracy")
 
     def peak_for(self, rec: dict[str, Any]) -> float | None:
+        """The float32 peak a record's GFLOP/s is a fraction of: its GPU's for a GPU cell (``env
+        --calibrate --device cuda``), else its run machine's CPU peak."""
+        if (rec.get("settings") or {}).get("device", "cpu") != "cpu":
+            gpu = (rec.get("env") or {}).get("gpu_name")
+            if not gpu:
+                return None
+            from rnnbench import calibrate
+
+            cal = calibrate.load_gpu(gpu)
+            return cal.get("peak_gflops") if cal else None
         cal = self.calibrations.get(rec.get("run_id") or "")
         return cal.get("peak_gflops") if cal else None
 
