@@ -176,6 +176,68 @@ def _workers(tag: str) -> dict[int, str]:
     return found
 
 
+def test_a_hung_cell_is_a_recorded_timeout_on_its_node(cluster: Cluster, tmp_path: Path) -> None:
+    suite = write_suite(tmp_path, """
+[defaults]
+backend = "fake"
+epochs = 1
+threads = 1
+[matrix]
+fault = ["hang", "none"]
+[[include]]
+backend = "fake"
+threads = 1
+device = "cuda"
+""", name="rayhang")
+    run = _run(tmp_path, suite, "--executor", "ray", "--address", cluster.address, "--set", "timeout=3")
+    assert run.returncode == 0, run.stdout + run.stderr
+    by = {(r["settings"]["fault"], r["settings"]["device"]): r for r in _records(tmp_path)}
+    hung = by[("hang", "cpu")]
+    assert hung["status"] == "timeout" and "timed out after 3 s" in hung["error"] and hung["node"]["executor"] == "ray"
+    assert by[("none", "cpu")]["status"] == "ok"
+    # a GPU cell on a cluster without GPUs is skipped with the reason, not left waiting forever
+    gpu = by[("none", "cuda")]
+    assert gpu["status"] == "skipped" and "no node of the Ray cluster offers GPU = 1" in gpu["error"]
+
+
+def test_ctrl_c_cancels_what_is_outstanding_keeps_what_finished_and_the_run_resumes(
+        cluster: Cluster, tmp_path: Path) -> None:
+    suite = write_suite(tmp_path, """
+[defaults]
+backend = "fake"
+threads = 1
+[matrix]
+epochs = [1, 80]
+arch = ["gru", "lstm"]
+""", name="rayint")
+    run = _run(tmp_path, suite, "--executor", "ray", "--address", cluster.address, wait=False)
+    try:
+        deadline = time.monotonic() + 120
+        while (not list((tmp_path / "runs").glob("*/results.jsonl")) or len(_records(tmp_path)) < 2
+               or len(_workers("rayint")) < 2):  # the short cells are done, the two long ones are running
+            assert run.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        run.send_signal(signal.SIGINT)
+        out, _ = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 130, out
+    assert "continue with `rnnbench run --resume" in out.decode()
+    kept = _records(tmp_path)
+    assert len(kept) == 2 and all(r["settings"]["epochs"] == 1 and r["status"] == "ok" for r in kept)
+    deadline = time.monotonic() + 30
+    while _workers("rayint") and time.monotonic() < deadline:  # the cancelled tasks took their workers along
+        time.sleep(0.2)
+    assert not _workers("rayint")
+    resumed = subprocess.run([sys.executable, "-m", "rnnbench", "run", "--resume", kept[0]["run_id"], "--no-report",
+                              "-o", str(tmp_path / "runs"), "--executor", "ray", "--address", cluster.address],
+                             capture_output=True, text=True, timeout=300, check=False,
+                             env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"})
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    records = _records(tmp_path)
+    assert len(records) == 4 and len({r["key"] for r in records}) == 4 and all(r["status"] == "ok" for r in records)
+
+
 def test_a_killed_worker_and_a_lost_node_are_recorded_and_retried(cluster: Cluster, tmp_path: Path) -> None:
     suite = write_suite(tmp_path, """
 [defaults]
@@ -187,14 +249,17 @@ threads = 1
 arch = ["gru", "lstm"]
 """, name="rayfaults")
     run = _run(tmp_path, suite, "--executor", "ray", "--address", cluster.address, wait=False)
-    deadline = time.monotonic() + 120
-    while len(workers := _workers("rayfaults")) < 2:
-        assert run.poll() is None and time.monotonic() < deadline, run.stdout.read() if run.stdout else ""
-        time.sleep(0.2)
-    on_a = next(pid for pid, home in workers.items() if home == str(cluster.homes["a"]))
-    os.kill(on_a, signal.SIGKILL)  # the cell's own worker process dies
-    cluster.kill_node("b")  # and the other node is lost while it runs the other cell
-    out, _ = run.communicate(timeout=360)
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers := _workers("rayfaults")) < 2:
+            assert run.poll() is None and time.monotonic() < deadline, run.stdout.read() if run.stdout else ""
+            time.sleep(0.2)
+        on_a = next(pid for pid, home in workers.items() if home == str(cluster.homes["a"]))
+        os.kill(on_a, signal.SIGKILL)  # the cell's own worker process dies
+        cluster.kill_node("b")  # and the other node is lost while it runs the other cell
+        out, _ = run.communicate(timeout=360)
+    finally:
+        run.kill()
     assert run.returncode == 0, out
     records = _records(tmp_path)
     assert len(records) == 2 and all(r["status"] == "ok" for r in records), out
