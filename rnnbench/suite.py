@@ -60,6 +60,14 @@ class CellSettings(BaseModel):
         "framework", description="weight initialization scheme: each framework's own, or Keras's / PyTorch's on both"
     )
     embedding_dim: int = Field(128, ge=1, description="embedding width")
+    mode: Literal["eager", "compiled"] = Field(
+        "eager", description="execution mode: eager (PyTorch's eager ops; Keras's own default: tf.function "
+        "graphs without XLA on TensorFlow, jax.jit on JAX) or compiled (torch.compile on PyTorch, "
+        "jit_compile = True on Keras: XLA on TensorFlow and JAX). The record says what really compiled")
+    compile_rnn: bool = Field(
+        False, description="PyTorch, mode = \"compiled\": let TorchDynamo trace into nn.GRU/LSTM/RNN "
+        "(torch._dynamo.config.allow_rnn), unrolling the time loop into the graph: minutes of compilation at "
+        "maxlen 200. Off (the default), Dynamo skips the model's forward and it runs eagerly")
     # training
     batch_size: int = Field(64, ge=1, description="training batch size")
     epochs: int = Field(3, ge=1, description="training epochs (the first is reported apart)")
@@ -169,6 +177,8 @@ class CellSettings(BaseModel):
             raise ValueError("recurrent_dropout is a Keras setting; PyTorch's layers have none")
         if self.impl == "cell" and self.recurrent_dropout > 0:
             raise ValueError('recurrent_dropout needs impl = "fused" (the explicit cells have none)')
+        if self.compile_rnn and (self.mode != "compiled" or self.backend != "torch"):
+            raise ValueError('compile_rnn needs mode = "compiled" on backend = "torch" (it is a TorchDynamo switch)')
         if self.max_steps_per_epoch is not None and self.warmup_steps >= self.max_steps_per_epoch:
             raise ValueError(f"warmup_steps = {self.warmup_steps} leaves no steady-state step of the "
                              f"{self.max_steps_per_epoch} per epoch (max_steps_per_epoch): lower warmup_steps")

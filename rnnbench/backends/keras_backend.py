@@ -324,10 +324,16 @@ class KerasBackend:
         eps = s.adam_epsilon if s.adam_epsilon is not None else _DEFAULT_EPSILON
         opt = (keras.optimizers.RMSprop(learning_rate=s.learning_rate) if s.optimizer == "rmsprop"
                else keras.optimizers.Adam(learning_rate=s.learning_rate, epsilon=eps))
-        self.model.compile(
-            optimizer=opt,
-            loss="binary_crossentropy",
-        )
+        self.model.compile(optimizer=opt, loss="binary_crossentropy", jit_compile=self._jit_compile())
+
+    def _jit_compile(self) -> bool | str:
+        """Keras's ``jit_compile`` for the cell's mode: compiled = True (XLA on TensorFlow and JAX,
+        torch.compile on torch); eager = False, except on JAX, whose default (jax.jit) is kept —
+        op-by-op JAX is no one's way to train. Keras's "auto" would turn XLA on for TensorFlow on
+        a GPU, so eager says False explicitly."""
+        if self.s.mode == "compiled":
+            return True
+        return "auto" if self.keras_backend == "jax" else False
 
     def cells(self) -> list[Any]:
         assert self.model is not None
@@ -453,7 +459,6 @@ class KerasBackend:
                 "TF_NUM_INTRAOP_THREADS": os.environ.get("TF_NUM_INTRAOP_THREADS"),
                 "TF_NUM_INTEROP_THREADS": os.environ.get("TF_NUM_INTEROP_THREADS"),
                 "flush_denormal": "TensorFlow flushes denormals in its own threads (always on)",
-                "jit_compile": bool(getattr(self.model, "jit_compile", False)) if self.model else None,
             })
         elif backend == "jax":
             import jax
@@ -466,7 +471,6 @@ class KerasBackend:
                 "threads_requested": self.threads,
                 "XLA_FLAGS": os.environ.get("XLA_FLAGS"),
                 "flush_denormal": "XLA's CPU code flushes denormals (always on)",
-                "jit_compile": True,
             })
         else:
             import torch
@@ -480,7 +484,6 @@ class KerasBackend:
                 "interop_threads": torch.get_num_interop_threads(),
                 "flush_denormal": s.flush_denormal,
                 "denormals_flushed": torch_flushes_denormals(),
-                "jit_compile": False,
             })
         if self.thread_note:
             info["thread_note"] = self.thread_note
@@ -503,6 +506,15 @@ class KerasBackend:
         })
         if s.device != "cpu":
             info.update(_gpu_facts(backend))
+        jit = bool(getattr(self.model, "jit_compile", False)) if self.model else False
+        info["mode"] = s.mode
+        info["compiled"] = {
+            "tensorflow": "XLA: the train step compiled by XLA (jit_compile)" if jit else
+                          "no XLA: the train step as a tf.function graph",
+            "jax": "jax.jit: the train step compiled by XLA" if jit else "no jit: JAX op by op",
+            "torch": "torch.compile of the train step (Keras's jit_compile)" if jit else "eager torch ops",
+        }[backend]
+        info["jit_compile"] = jit
         if self.model is not None:
             info["recurrent_layers"] = [type(self.model.get_layer(f"rnn_{i}")).__name__ for i in range(s.layers)]
         return info

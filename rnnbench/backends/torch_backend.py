@@ -169,6 +169,12 @@ class TorchBackend:
 
             apply_init(self.model, self.s.init)
         self.model.to(self.device)
+        self.net: Any = self.model  # what the steps call: the module, or torch.compile's wrapper of it
+        if self.s.mode == "compiled":
+            import torch._dynamo
+
+            torch._dynamo.config.allow_rnn = self.s.compile_rnn
+            self.net = torch.compile(self.model)
         self.optimizer = make_optimizer(self.model.parameters(), self.s)
 
     def param_counts(self) -> dict[str, int]:
@@ -191,8 +197,8 @@ class TorchBackend:
         max_steps: int | None,
     ) -> float:
         assert self.model is not None
-        model, opt, loss_fn = self.model, self.optimizer, self.loss_fn
-        model.train()
+        model, opt, loss_fn = self.net, self.optimizer, self.loss_fn
+        self.model.train()
         xt = torch.from_numpy(np.ascontiguousarray(x)).long().to(self.device)
         yt = torch.from_numpy(np.ascontiguousarray(y)).float().to(self.device)
         cuda = self.device.type == "cuda"
@@ -241,8 +247,8 @@ class TorchBackend:
     @torch.no_grad()
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float]:
         assert self.model is not None
-        model = self.model
-        model.eval()
+        model = self.model  # eager, in every mode: evaluation is not what a training cell times, and a
+        model.eval()  # compiled model would compile again for the evaluation batch (minutes with compile_rnn)
         xt = torch.from_numpy(np.ascontiguousarray(x)).long().to(self.device)
         yt = torch.from_numpy(np.ascontiguousarray(y)).float().to(self.device)
         loss_sum, correct = 0.0, 0
@@ -294,8 +300,29 @@ class TorchBackend:
             "adam_update": s.adam_update,
             "init": s.init,
             "device": str(self.device),
+            "mode": s.mode,
+            **(self._compile_facts() if s.mode == "compiled" else {}),
             **(self._gpu_facts() if cuda else {}),
         }
+
+    def _compile_facts(self) -> dict[str, Any]:
+        """What torch.compile really did, from TorchDynamo's own counters: graphs compiled, and
+        why it skipped or broke (by default it will not trace nn.GRU/LSTM/RNN: the forward then
+        runs eagerly and nothing is compiled)."""
+        from torch._dynamo.utils import counters
+
+        graphs = int(counters["stats"].get("unique_graphs", 0))
+        skipped = [str(r).strip().splitlines()[0] for r in counters["unimplemented"]]
+        breaks = [str(r).strip().splitlines()[0] for r in counters["graph_break"]]
+        if graphs == 0:
+            what = "nothing: TorchDynamo skipped the forward, which ran eagerly" + (f" ({skipped[0]})" if skipped else "")
+        else:
+            what = (f"{graphs} graph{'s' if graphs > 1 else ''} compiled by TorchInductor"
+                    + (f", {sum(counters['graph_break'].values())} graph breaks ({breaks[0]}: that part ran "
+                       "eagerly)" if breaks else "")
+                    + ("; nn.GRU/LSTM/RNN traced and unrolled over time (allow_rnn)" if self.s.compile_rnn else ""))
+        return {"compiler": f"torch.compile (TorchDynamo + TorchInductor), allow_rnn = {self.s.compile_rnn}",
+                "compiled": what, "compiled_graphs": graphs, "graph_breaks": breaks[:5], "dynamo_skipped": skipped[:5]}
 
     def _gpu_facts(self) -> dict[str, Any]:
         """The GPU as PyTorch sees it, with the driver's version from nvidia-smi."""
