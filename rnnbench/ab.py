@@ -403,9 +403,16 @@ class Analysis:
         return all(c.ratio is None for c in self.cells)
 
     def summary_line(self) -> str:
-        head = f"{len(self.regressions)} regression{'s' if len(self.regressions) != 1 else ''}" \
-            if self.regressions else "no regression"
-        parts = ", ".join(f"{n} {v}" for v, n in sorted(self.counts().items()))
+        """``2 cells regressed (step time: 1 slower, 1 unchanged; more memory: 2)``: the regressed
+        cells, then step-time verdicts per cell, then memory and accuracy regressions apart (a
+        cell can regress on memory with its step time unchanged)."""
+        n = len(self.regressions)
+        head = f"{n} cell{'s' if n != 1 else ''} regressed" if n else "no regression"
+        parts = "step time: " + ", ".join(f"{k} {v}" for v, k in sorted(self.counts().items()))
+        for verdict in ("more memory", "accuracy lower"):
+            k = sum(verdict in (c.memory_verdict, c.accuracy_verdict) for c in self.cells)
+            if k:
+                parts += f"; {verdict}: {k}"
         return f"{head} ({parts})"
 
     def to_json(self) -> dict[str, Any]:

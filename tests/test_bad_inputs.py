@@ -141,6 +141,9 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], list[str]]] = [
     ("ray-resources-bad", suite(OK.replace("epochs = 1", 'epochs = 1\nray_resources = "node"')), RUN,
      ["defaults.ray_resources", "NAME=AMOUNT", "'node'"]),
     ("retries-negative", suite(OK.replace("epochs = 1", "epochs = 1\nretries = -1")), RUN, ["defaults.retries"]),
+    ("compile-rnn-eager", suite(OK.replace("epochs = 1", "epochs = 1\ncompile_rnn = true")), RUN,
+     ["compile_rnn needs mode"]),
+    ("mode-unknown", suite(OK.replace("epochs = 1", 'epochs = 1\nmode = "jit"')), RUN, ["defaults.mode", "'eager'"]),
     ("calibrate-unknown-device", {}, ["env", "--calibrate", "--device", "tpu"], ["--device 'tpu'"]),
 ]
 

@@ -301,7 +301,7 @@ class TorchBackend:
             "init": s.init,
             "device": str(self.device),
             "mode": s.mode,
-            **(self._compile_facts() if s.mode == "compiled" else {}),
+            **(self._compile_facts() if s.mode == "compiled" else {"compiled": "eager torch ops (no torch.compile)"}),
             **(self._gpu_facts() if cuda else {}),
         }
 

@@ -56,23 +56,16 @@ _DONE = object()
 # -- on the node ---------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _ensure_data(manifest: dict[str, str], blobs: list[Any]) -> None:
     """Make this node's data home hold the files of ``manifest`` ({path under the home: sha256});
     fetch them from the object store (``blobs[0]``: {path: bytes}) only when a copy is missing
     or differs."""
     from rnnbench import paths
+    from rnnbench.data.sources import file_sha256
 
     home = paths.home()
     stale = [rel for rel, digest in manifest.items()
-             if not (home / rel).is_file() or _sha256(home / rel) != digest]
+             if not (home / rel).is_file() or file_sha256(home / rel) != digest]
     if not stale:
         return
     import ray
