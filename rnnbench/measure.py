@@ -134,6 +134,21 @@ def steady_state(
     }
 
 
+def steady_phases(per_epoch: list[dict[str, list[float]]], warmup_steps: int,
+                  note: str | None = None) -> dict[str, Any]:
+    """The forward / backward / optimizer split of the steady step: each phase's median over the
+    same steps as the steady step (after ``warmup_steps`` of the epochs after the first, or of
+    the only one). ``{"phase_note": note}`` when the backend gives no split."""
+    if not per_epoch:
+        return {"steady_phases_s": None, "phase_note": note or "not split by this backend"}
+    source = per_epoch[1:] or per_epoch[:1]
+    out = {}
+    for phase in per_epoch[0]:
+        times = [t for ep in source for t in ep[phase][warmup_steps:]]
+        out[phase] = statistics.median(times) if times else None
+    return {"steady_phases_s": out}
+
+
 def select_epoch(epochs: list[dict[str, Any]], rule: str) -> tuple[int, str]:
     """Index of the epoch whose test figures are the result, and how it was chosen.
 
@@ -194,6 +209,7 @@ def run_protocol(
 
     epochs: list[dict[str, Any]] = []
     all_steps: list[list[float]] = []
+    all_phases: list[dict[str, list[float]]] = []  # per epoch: each step's forward/backward/optimizer time
     elapsed_train = 0.0
     time_to_target: float | None = None
     epochs_to_target: int | None = None
@@ -223,6 +239,8 @@ def run_protocol(
                 emit({"event": "step", "epoch": epoch + 1, "step": len(steps), "of": steps_per_epoch})
 
         train_loss = backend.train_epoch(x, y, settings.batch_size, on_step, settings.max_steps_per_epoch)
+        if getattr(backend, "epoch_phases", None):
+            all_phases.append(backend.epoch_phases)
         if not math.isfinite(train_loss):
             raise Diverged(epoch + 1, train_loss)
         wall = time.perf_counter() - start
@@ -275,6 +293,7 @@ def run_protocol(
             profile_warning = f"kernel profiling failed ({type(e).__name__}: {e}); kernel inferred from settings"
     steady = steady_state(all_steps, [e["eval_s"] for e in epochs], [e["wall_s"] for e in epochs],
                           settings.batch_size, n_train, settings.warmup_steps)
+    steady.update(steady_phases(all_phases, settings.warmup_steps, getattr(backend, "phase_note", None)))
     if profile_warning:
         steady["warnings"].append(profile_warning)
     for warning in steady["warnings"]:

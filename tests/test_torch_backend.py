@@ -81,3 +81,43 @@ def test_denormals_flushed_is_measured_not_copied_from_the_setting() -> None:
         assert _backend("gru", flush_denormal=False).describe()["denormals_flushed"] is False
     finally:
         torch.set_flush_denormal(True)
+
+
+def test_each_step_is_split_into_forward_backward_and_optimizer_that_add_up_to_it() -> None:
+    """The phases are timed inside the step the harness times: they account for (almost) all of it."""
+    from rnnbench.measure import steady_phases
+
+    from rnnbench.backends.torch_backend import TorchBackend
+
+    b = TorchBackend(CellSettings(arch="gru", units=64, embedding_dim=32, threads=1))
+    b.build(50)
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(1, 50, size=(16 * 12, 80)), rng.integers(0, 2, size=16 * 12)
+    steps: list[float] = []
+    last = [0.0]
+    import time
+
+    def on_step() -> None:
+        now = time.perf_counter()
+        steps.append(now - last[0])
+        last[0] = now
+
+    last[0] = time.perf_counter()
+    b.train_epoch(x, y, 16, on_step, None)
+    phases = b.epoch_phases
+    assert set(phases) == {"forward", "backward", "optimizer"} and all(len(v) == len(steps) == 12 for v in phases.values())
+    for i in range(2, 12):
+        split = sum(phases[p][i] for p in phases)
+        assert 0.8 * steps[i] <= split <= steps[i], (i, split, steps[i])
+    assert all(v > 0 for v in steady_phases([phases], 2)["steady_phases_s"].values())
+
+
+def test_the_steady_split_uses_the_steady_steps_and_says_when_there_is_none() -> None:
+    from rnnbench.measure import steady_phases
+
+    first = {"forward": [9.0, 9.0, 1.0], "backward": [9.0, 9.0, 2.0], "optimizer": [9.0, 9.0, 0.5]}
+    later = {"forward": [9.0, 1.0, 3.0], "backward": [9.0, 2.0, 4.0], "optimizer": [9.0, 0.5, 0.5]}
+    assert steady_phases([first], 2)["steady_phases_s"] == {"forward": 1.0, "backward": 2.0, "optimizer": 0.5}
+    assert steady_phases([first, later], 1)["steady_phases_s"] == {"forward": 2.0, "backward": 3.0, "optimizer": 0.5}
+    none = steady_phases([], 2, "not split: one function")
+    assert none == {"steady_phases_s": None, "phase_note": "not split: one function"}

@@ -22,6 +22,9 @@ the clock and calls ``on_step`` timing. The contract:
 * ``describe()`` → facts for the record: framework versions, thread counts, flush-to-zero,
   kernel path (which implementation ran, and from what evidence) and why; on a GPU the
   device's model, driver, CUDA and cuDNN versions.
+* ``epoch_phases`` (optional attribute, set by ``train_epoch``): ``{"forward", "backward",
+  "optimizer"}`` → each step's time in that phase, where the framework allows a clean split;
+  ``phase_note`` says why there is none otherwise.
 * ``device_memory()`` (optional) → ``{"device_peak_mb": …}``: the framework's own peak of
   device memory for a GPU cell (PyTorch's ``max_memory_allocated``, TensorFlow's and JAX's
   memory stats), beside the worker's peak RSS; ``{}`` on the CPU.

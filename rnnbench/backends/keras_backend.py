@@ -274,6 +274,9 @@ class _StepCallback(keras.callbacks.Callback):
 
 class KerasBackend:
     framework = "keras"
+    # No forward/backward/optimizer split: a clock between them would need the train step taken apart
+    phase_note = ("not split: Keras's fit runs forward, backward and the optimizer update as one "
+                  "train-step function (a tf.function, jax.jit or torch call) with no clock between them")
 
     def __init__(self, settings: "CellSettings") -> None:
         self.s = settings

@@ -10,6 +10,7 @@ slower with denormal floats (see README).
 from __future__ import annotations
 
 import math
+import time
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -139,6 +140,10 @@ class TorchRNNClassifier(nn.Module):
 
 
 class TorchBackend:
+    """PyTorch's adapter. ``epoch_phases`` (after each ``train_epoch``): every step's forward
+    (model and loss), backward, and optimizer (zeroing the gradients and the update) times, each
+    ending in a device synchronize on a GPU (:mod:`rnnbench.measure` keeps their steady medians)."""
+
     framework = "torch"
 
     def __init__(self, settings: "CellSettings") -> None:
@@ -202,21 +207,34 @@ class TorchBackend:
         xt = torch.from_numpy(np.ascontiguousarray(x)).long().to(self.device)
         yt = torch.from_numpy(np.ascontiguousarray(y)).float().to(self.device)
         cuda = self.device.type == "cuda"
+        sync = torch.cuda.synchronize if cuda else (lambda: None)
+        clock = time.perf_counter
+        phases: dict[str, list[float]] = {"forward": [], "backward": [], "optimizer": []}
         total, seen = 0.0, 0
         for step, i in enumerate(range(0, len(xt), batch_size)):
             if max_steps is not None and step >= max_steps:
                 break
             xb, yb = xt[i : i + batch_size], yt[i : i + batch_size]
+            t0 = clock()
             opt.zero_grad(set_to_none=True)
+            t1 = clock()
             loss = loss_fn(model(xb), yb)
+            sync()
+            t2 = clock()
             loss.backward()
+            sync()
+            t3 = clock()
             opt.step()
             value = loss.item()  # synchronizes: the step is complete
-            if cuda:
-                torch.cuda.synchronize()  # and every kernel of it (the optimizer's too), not only the loss
+            sync()  # and every kernel of it (the optimizer's too), not only the loss
+            t4 = clock()
+            phases["forward"].append(t2 - t1)
+            phases["backward"].append(t3 - t2)
+            phases["optimizer"].append((t1 - t0) + (t4 - t3))
             total += value * len(xb)
             seen += len(xb)
             on_step()
+        self.epoch_phases = phases
         return total / max(seen, 1)
 
     def profile_step(self, x: np.ndarray, y: np.ndarray) -> list[str]:

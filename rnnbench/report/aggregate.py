@@ -124,6 +124,14 @@ def _param(part: str) -> Callable[[dict[str, Any], Context], Any]:
     return lambda rec, ctx: ((rec.get("metrics") or {}).get("params") or {}).get(part)
 
 
+def _phase_ms(phase: str) -> Callable[[dict[str, Any], Context], Any]:
+    def get(rec: dict[str, Any], ctx: Context) -> float | None:
+        v = ((rec.get("metrics") or {}).get("steady_phases_s") or {}).get(phase)
+        return v * 1000 if isinstance(v, (int, float)) else None
+
+    return get
+
+
 def _step_ms(rec: dict[str, Any], ctx: Context) -> float | None:
     s = (rec.get("metrics") or {}).get("steady_step_s")
     return s * 1e3 if s is not None else None
@@ -183,6 +191,11 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("steady_epoch_s", "steady epoch s", "t", _m("steady_epoch_s"),
            "median training time of the epochs after the first", spread=True),
     Metric("steady_step_ms", "steady step ms", "t", _step_ms, "median step time after warm-up", spread=True),
+    Metric("forward_ms", "forward ms", "t", _phase_ms("forward"),
+           "median forward time (model and loss) of the steady steps, where the backend splits the step"),
+    Metric("backward_ms", "backward ms", "t", _phase_ms("backward"), "median backward time of the steady steps"),
+    Metric("optimizer_ms", "optimizer ms", "t", _phase_ms("optimizer"),
+           "median optimizer time (zeroing gradients and the update) of the steady steps"),
     Metric("samples_per_s", "samples/s", "{:,.0f}", _m("samples_per_s"),
            "training samples per second of the steady-state steps"),
     Metric("eval_first_s", "first eval s", "t", _m("eval_first_s"),
