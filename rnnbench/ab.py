@@ -291,35 +291,14 @@ def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSp
             for cell, k in batch:
                 record(cell, k, *pair_runner((cell.a, cell.b), sides, run.path, run.run_id, f"{cell.key}.p{k}"))
             return
-        import queue
-        from concurrent.futures import ThreadPoolExecutor, as_completed
+        from rnnbench.executors.slots import run_on_slots
 
-        from rnnbench.executors.local import kill
+        def work(item: tuple[PairCell, int], cpus: list[int], started: Callable[[Any], None]) -> Any:
+            cell, k = item
+            return pair_runner((cell.a, cell.b), sides, run.path, run.run_id, f"{cell.key}.p{k}", cpus=cpus,
+                               started=lambda workers: [started(w) for w in workers])
 
-        free: queue.SimpleQueue[list[int]] = queue.SimpleQueue()
-        for slot in slots:
-            free.put(slot)
-        live: list[Any] = []
-
-        def task(cell: PairCell, k: int) -> tuple[dict[str, Any], dict[str, Any]]:
-            cpus = free.get()
-            try:
-                return pair_runner((cell.a, cell.b), sides, run.path, run.run_id, f"{cell.key}.p{k}", cpus=cpus,
-                                   started=live.extend)
-            finally:
-                free.put(cpus)
-
-        with ThreadPoolExecutor(len(slots), thread_name_prefix="ab-pair") as pool:
-            futures = {pool.submit(task, cell, k): (cell, k) for cell, k in batch}
-            try:
-                for f in as_completed(futures):
-                    record(*futures[f], *f.result())
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                for w in list(live):
-                    kill(w)
-                raise
+        run_on_slots(batch, slots, work, lambda item, result, _cpus: record(*item, *result), name="ab-pair")
 
     try:
         with terminate_as_interrupt():

@@ -273,46 +273,23 @@ def _run_cells_parallel(todo: list[Cell], run: RunDir, progress: Progress, cell_
                         land: Callable[[Cell, dict[str, Any]], None], jobs: int) -> None:
     """``jobs`` cells at once on disjoint cores; records appended (by this thread) as they finish.
     On Ctrl-C or SIGTERM every running worker is killed and none of them is recorded."""
-    import queue
     import threading
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     from rnnbench.cellenv import core_slots, resolved_threads
-    from rnnbench.executors.local import kill
+    from rnnbench.executors.slots import run_on_slots
 
     slots = core_slots(jobs, max(resolved_threads(c.settings) for c in todo) if todo else 1)
-    free: queue.SimpleQueue[list[int]] = queue.SimpleQueue()
-    for slot in slots:
-        free.put(slot)
-    live: list[Any] = []
     lock = threading.Lock()
     one = _LocalCells(run, progress, cell_runner, lock)
 
-    def task(cell: Cell) -> tuple[dict[str, Any], list[int]]:
-        cpus = free.get()
+    def work(cell: Cell, cpus: list[int], started: Callable[[Any], None]) -> dict[str, Any]:
         with lock:  # the progress display follows the cell started last
             progress.cell_start(cell)
-        try:
-            return one(cell, cpus=cpus, started=live.append), cpus
-        finally:
-            free.put(cpus)
+        return one(cell, cpus=cpus, started=started)
 
-    with ThreadPoolExecutor(jobs, thread_name_prefix="cell") as pool:
-        pending = {}
-        for cell in todo:
-            pending[pool.submit(task, cell)] = cell
-        try:
-            while pending:
-                finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    cell = pending.pop(f)
-                    record, cpus = f.result()
-                    record["parallel"] = {"jobs": jobs, "cpus": cpus}
-                    with lock:
-                        land(cell, record)
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            for w in list(live):
-                kill(w)
-            raise
+    def done(cell: Cell, record: dict[str, Any], cpus: list[int]) -> None:
+        record["parallel"] = {"jobs": jobs, "cpus": cpus}
+        with lock:
+            land(cell, record)
+
+    run_on_slots(todo, slots, work, done, name="cell")

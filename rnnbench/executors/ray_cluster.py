@@ -27,6 +27,7 @@ recorded ``skipped`` with the reason instead of waiting forever.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import queue
@@ -132,7 +133,8 @@ def cell_task(cell_json: dict[str, Any], run_id: str, manifest: dict[str, str], 
     from rnnbench.executors.local import run_cell_process
     from rnnbench.suite import Cell
 
-    cell = Cell.from_json(cell_json)
+    # under the driver's key (a resumed older run keeps the keys its cells were given)
+    cell = dataclasses.replace(Cell.from_json(cell_json), stored_key=cell_json.get("key"))
     node = node_facts()
     yield {"event": {"event": "node", "node": node}}
     _ensure_data(manifest, blobs)
