@@ -183,6 +183,13 @@ def html(summary: Summary) -> str:
         parts.append(f"<h3>GRU vs LSTM — {escape(c.backend)}</h3><p>{escape(c.setting)}: GRU test accuracy "
                      f"{escape(_acc(c.gru))}; LSTM {escape(_acc(c.lstm))}.</p><ul>"
                      + "".join(f"<li>{escape(x)}</li>" for x in c.sentences) + "</ul>")
+    from rnnbench.report.scaling import fits
+
+    scaling = fits(summary)
+    if scaling:
+        parts.append("<h3>Scaling</h3><p class=\"note\">Power laws fitted by least squares on log–log axes to cells "
+                     "that differ in one setting only (the points and lines are in the scaling figures).</p><ul>"
+                     + "".join(f"<li>{escape(f.sentence())}</li>" for f in scaling) + "</ul>")
     diffs = thread_differences(summary)
     if diffs:
         parts.append("<h3>Threads differ between cells</h3><p>Timings of cells with different thread setups do "
@@ -216,6 +223,9 @@ def markdown(summary: Summary) -> list[str]:
             out += [f"**{md_escape(c.backend)}** ({md_escape(c.setting)}) — GRU test accuracy "
                     f"{md_escape(_acc(c.gru))}; LSTM {md_escape(_acc(c.lstm))}.", ""]
             out += [f"- {md_escape(s)}" for s in c.sentences] + [""]
+    from rnnbench.report import scaling
+
+    out += [md_escape(line) if line.startswith("- ") else line for line in scaling.markdown(summary)]
     diffs = thread_differences(summary)
     if diffs:
         out += ["## Threads differ between cells", "",

@@ -18,6 +18,9 @@ Figures (each skipped when it would be empty):
   architecture: where the lines part is where a model starts to overfit.
 * ``gap-vs-train-size`` — when ``train_size`` varies: the generalization gap (training minus
   validation accuracy at the selected epoch) against the training-set size, per backend.
+* ``scaling-<axis>`` — when ``maxlen``, ``units``, ``batch_size`` or ``layers`` varies: step time
+  (forward and backward too, where split) against it on log–log axes, points and fitted power
+  law per series (:mod:`rnnbench.report.scaling`).
 * ``epoch-times`` — first and steady epoch time per cell, error bars min–max over repeats.
 * ``memory`` — peak RSS per cell (min–max), with the RSS right after the framework import.
 * ``params`` — parameters per cell, stacked: embedding, recurrent, head.
@@ -227,6 +230,7 @@ def make_plots(summary: Summary) -> list[Plot]:
                           _svg(fig, "accuracy-vs-time")))
 
         plots += _generalization_plots(rows, varying)
+        plots += _scaling_plots(summary)
 
         names = [row_name(r, varying) for r in rows]
         ypos = list(range(len(rows)))
@@ -297,6 +301,45 @@ def make_plots(summary: Summary) -> list[Plot]:
                               "the right panel leaves the embedding out so the recurrent layers can be compared.",
                               _svg(fig, "params")))
     return plots
+
+
+def _scaling_plots(summary: Summary) -> list[Plot]:
+    """``scaling-<axis>``: step time (and forward/backward where split) against a varied setting,
+    log–log, one panel per backend: measured points and the fitted power law (:mod:`.scaling`)."""
+    from rnnbench.report.scaling import fits
+
+    found = fits(summary)
+    out: list[Plot] = []
+    styles = {"step": ("-", "o"), "forward": (":", "^"), "backward": ("--", "s")}
+    for axis in dict.fromkeys(f.axis for f in found):
+        here = [f for f in found if f.axis == axis]
+        backends = sorted(dict.fromkeys(f.backend for f in here), key=lambda b: BACKEND_ORDER.get(b, 9))
+        colors = _colors([f.series for f in here])
+        fig = _figure(max(5.0, 4.8 * len(backends)), 4.4)
+        axes = fig.subplots(1, len(backends), squeeze=False)[0]
+        for ax, b in zip(axes, backends):
+            for f in (f for f in here if f.backend == b):
+                xs = [x for x, _ in f.points]
+                line, marker = styles[f.quantity]
+                ax.plot(xs, [y for _, y in f.points], linestyle="none", marker=marker, ms=4, color=colors[f.series])
+                lo, hi = min(xs), max(xs)
+                grid = [lo * (hi / lo) ** (i / 20) for i in range(21)]
+                ax.plot(grid, [f.predict(x) for x in grid], linestyle=line, color=colors[f.series], lw=1,
+                        label=f"{f.series.split(' / ')[0]} {f.quantity} ∝ {axis}^{f.exponent:.2f}")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_title(b, fontsize=10)
+            ax.set_xlabel(axis)
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=7, loc="upper left")
+        axes[0].set_ylabel("ms per training step")
+        fig.suptitle(f"Step time against {axis} (log–log): points measured, lines fitted", fontsize=11)
+        out.append(Plot(f"scaling-{axis}", f"Scaling with {axis}",
+                        f"Steady step time (solid, circles) — and where the backend splits the step, forward "
+                        f"(dotted, triangles) and backward (dashed, squares) — against {axis}, median over repeats; "
+                        "each line is the least-squares power law, its exponent in the legend.",
+                        _svg(fig, f"scaling-{axis}")))
+    return out
 
 
 def _has(rows: list[dict[str, Any]], key: str) -> bool:
