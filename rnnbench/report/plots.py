@@ -314,24 +314,33 @@ def _scaling_plots(summary: Summary) -> list[Plot]:
     for axis in dict.fromkeys(f.axis for f in found):
         here = [f for f in found if f.axis == axis]
         backends = sorted(dict.fromkeys(f.backend for f in here), key=lambda b: BACKEND_ORDER.get(b, 9))
-        colors = _colors([f.series for f in here])
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+        model = lambda f: f.series.split(" / ")[0]  # noqa: E731 - one colour per architecture in every panel
+        colors = _colors([model(f) for f in here])
+        plain = FuncFormatter(lambda v, _: f"{v:g}")  # no mathtext: math parsing is off in these figures
         fig = _figure(max(5.0, 4.8 * len(backends)), 4.4)
         axes = fig.subplots(1, len(backends), squeeze=False)[0]
         for ax, b in zip(axes, backends):
             for f in (f for f in here if f.backend == b):
                 xs = [x for x, _ in f.points]
                 line, marker = styles[f.quantity]
-                ax.plot(xs, [y for _, y in f.points], linestyle="none", marker=marker, ms=4, color=colors[f.series])
+                ax.plot(xs, [y for _, y in f.points], linestyle="none", marker=marker, ms=4, color=colors[model(f)])
                 lo, hi = min(xs), max(xs)
                 grid = [lo * (hi / lo) ** (i / 20) for i in range(21)]
-                ax.plot(grid, [f.predict(x) for x in grid], linestyle=line, color=colors[f.series], lw=1,
-                        label=f"{f.series.split(' / ')[0]} {f.quantity} ∝ {axis}^{f.exponent:.2f}")
+                ax.plot(grid, [f.predict(x) for x in grid], linestyle=line, color=colors[model(f)], lw=1,
+                        label=f"{model(f)} {f.quantity} ∝ {axis}^{f.exponent:.2f}")
             ax.set_xscale("log")
             ax.set_yscale("log")
+            ax.set_xticks(sorted({x for f in here if f.backend == b for x, _ in f.points}))
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            for axis_ in (ax.xaxis, ax.yaxis):
+                axis_.set_major_formatter(plain)
+                axis_.set_minor_formatter(NullFormatter())
             ax.set_title(b, fontsize=10)
             ax.set_xlabel(axis)
             ax.grid(True, which="both", alpha=0.3)
-            ax.legend(fontsize=7, loc="upper left")
+            ax.legend(fontsize=6.5, loc="lower right")
         axes[0].set_ylabel("ms per training step")
         fig.suptitle(f"Step time against {axis} (log–log): points measured, lines fitted", fontsize=11)
         out.append(Plot(f"scaling-{axis}", f"Scaling with {axis}",
