@@ -13,6 +13,7 @@ TensorFlow's intra- *and* inter-op pools, ``torch.set_num_threads``) ask for the
 from __future__ import annotations
 
 import os
+import shutil
 from typing import TYPE_CHECKING
 
 from rnnbench.envinfo import cpu_count
@@ -52,7 +53,8 @@ def cell_environment(settings: "CellSettings", base: dict[str, str] | None = Non
     what it was given already when ``gpu`` is None (a Ray task's GPU)."""
     env = dict(os.environ if base is None else base)
     if settings.device == "cpu":
-        env["CUDA_VISIBLE_DEVICES"] = ""
+        if env.get("CUDA_VISIBLE_DEVICES") or shutil.which("nvidia-smi"):  # only where there is a GPU to hide,
+            env["CUDA_VISIBLE_DEVICES"] = ""  # so a CPU machine's workers keep the environment they always had
     elif gpu is not None:
         env["CUDA_VISIBLE_DEVICES"] = str(gpu)
     threads = str(resolved_threads(settings))

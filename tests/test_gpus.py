@@ -66,6 +66,10 @@ def test_cpu_cells_see_no_gpu_and_gpu_cells_only_theirs() -> None:
     from rnnbench.cellenv import cell_environment
 
     assert cell_environment(CellSettings(), {"CUDA_VISIBLE_DEVICES": "0,1"})["CUDA_VISIBLE_DEVICES"] == ""
+    import shutil
+
+    if shutil.which("nvidia-smi") is None:  # no GPU to hide: the environment stays as it was
+        assert "CUDA_VISIBLE_DEVICES" not in cell_environment(CellSettings(), {})
     assert cell_environment(CellSettings(device="cuda"), {}, gpu=1)["CUDA_VISIBLE_DEVICES"] == "1"
     # a Ray task's GPU (set by Ray) is left as it is
     assert cell_environment(CellSettings(device="cuda"), {"CUDA_VISIBLE_DEVICES": "3"})["CUDA_VISIBLE_DEVICES"] == "3"
