@@ -131,7 +131,8 @@ class CellSettings(BaseModel):
     device: str = Field(
         "cpu", description="where the model trains: cpu, cuda (any free GPU: "
         "each concurrent cell gets its own) or cuda:N (that GPU). A GPU cell on a machine without one is recorded "
-        "as skipped. On a machine with a GPU, CPU cells see none (CUDA_VISIBLE_DEVICES is emptied), so no framework picks one up unasked")
+        "as skipped. On a machine with a GPU, CPU cells see none (CUDA_VISIBLE_DEVICES is emptied), so no "
+        "framework picks one up unasked")
     timeout: float = Field(3600.0, gt=0, description="seconds before the cell's process is killed")
     retries: int = Field(
         0, ge=0, le=10, description="run a cell again, up to this many times, when its process crashed, it timed "
