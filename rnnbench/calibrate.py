@@ -136,13 +136,27 @@ def measure(
     }
 
 
-def save(calibration: dict[str, Any]) -> Path:
-    path = cache_path(calibration["cpu_model"], calibration["cpu_count"])
+def _write(path: Path, calibration: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(calibration, indent=2), encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def _read(path: Path, key: str, value: Any) -> dict[str, Any] | None:
+    """The calibration cached at ``path`` when it is one, for ``key == value``, with a peak."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get(key) != value or not data.get("peak_gflops"):
+        return None
+    return data
+
+
+def save(calibration: dict[str, Any]) -> Path:
+    return _write(cache_path(calibration["cpu_model"], calibration["cpu_count"]), calibration)
 
 
 def load(cpu_model: str | None = None, cpu_count: int | None = None) -> dict[str, Any] | None:
@@ -153,14 +167,7 @@ def load(cpu_model: str | None = None, cpu_count: int | None = None) -> dict[str
 
         cpu_model = cpu_model if cpu_model is not None else _model()
         cpu_count = cpu_count if cpu_count is not None else _count()
-    path = cache_path(cpu_model, int(cpu_count))
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    if not isinstance(data, dict) or data.get("cpu_model") != cpu_model or not data.get("peak_gflops"):
-        return None
-    return data
+    return _read(cache_path(cpu_model, int(cpu_count)), "cpu_model", cpu_model)
 
 
 def measure_gpu(seconds: float = 0.5, peak_shape: tuple[int, int, int] = PEAK_SHAPE,
@@ -201,20 +208,9 @@ def measure_gpu(seconds: float = 0.5, peak_shape: tuple[int, int, int] = PEAK_SH
 
 
 def save_gpu(calibration: dict[str, Any]) -> Path:
-    path = gpu_cache_path(calibration["gpu_name"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(calibration, indent=2), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return _write(gpu_cache_path(calibration["gpu_name"]), calibration)
 
 
 def load_gpu(gpu_name: str) -> dict[str, Any] | None:
     """The cached calibration of a GPU model, or None."""
-    try:
-        data = json.loads(gpu_cache_path(gpu_name).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    if not isinstance(data, dict) or data.get("gpu_name") != gpu_name or not data.get("peak_gflops"):
-        return None
-    return data
+    return _read(gpu_cache_path(gpu_name), "gpu_name", gpu_name)

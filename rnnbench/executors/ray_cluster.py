@@ -31,6 +31,7 @@ import dataclasses
 import hashlib
 import os
 import queue
+import shutil
 import socket
 import tempfile
 import threading
@@ -174,8 +175,6 @@ def cell_task(cell_json: dict[str, Any], run_id: str, manifest: dict[str, str], 
         yield {"record": record, "log": log_text}
     finally:
         cores.release()
-        import shutil
-
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -228,12 +227,10 @@ def failure_record(cell: "Cell", run_id: str, status: str, error: str, started: 
                    node: dict[str, Any] | None, t0: float) -> dict[str, Any]:
     """The record of a task that ended without the cell's own record (lost, cancelled, broken)."""
     from rnnbench.executors.local import now_iso
-    from rnnbench.results import SCHEMA_VERSION
+    from rnnbench.runner import not_run_record
 
-    return {"schema": SCHEMA_VERSION, "run_id": run_id, **cell.to_json(), "started": started,
-            "finished": now_iso(), "wall_s": round(time.monotonic() - t0, 3), "exit_code": None,
-            "signal": None, "log": None, "metrics": None, "env": None, "error": error, "log_tail": None,
-            "status": status, "node": node}
+    return {**not_run_record(cell, run_id, status, error), "started": started, "finished": now_iso(),
+            "wall_s": round(time.monotonic() - t0, 3), "log": None, "log_tail": None, "node": node}
 
 
 def _ray_failure(e: BaseException) -> str:
