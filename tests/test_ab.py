@@ -235,3 +235,16 @@ def test_an_older_rnnbench_on_a_side_gets_cells_without_the_settings_it_lacks(tm
     assert w.record("r", False)["status"] == "ok"
     with pytest.raises(UserError, match="has no setting 'memory_limit_mb'"):
         plan(parse_suite(base + "memory_limit_mb = 4000\n"), (old, new))
+
+
+def test_the_summary_line_counts_regressed_cells_apart_from_step_time_verdicts() -> None:
+    """Two cells regressed on memory only, two were slower: 4 cells regressed, and the step-time
+    verdicts say 2 slower, 2 unchanged (it used to read "4 regressions (2 slower, 2 unchanged)")."""
+    from rnnbench.ab import Analysis, CellResult
+
+    cells = [CellResult(f"k{i}", f"cell {i}", 6, 6, 6, time, ratio=1.0, memory_verdict="more memory")
+             for i, time in enumerate(["slower", "slower", "unchanged", "unchanged"])]
+    line = Analysis(cells, {}).summary_line()
+    assert line == "4 cells regressed (step time: 2 slower, 2 unchanged; more memory: 4)"
+    quiet = [CellResult("k", "cell", 6, 6, 6, "unchanged", ratio=1.0, memory_verdict="unchanged")]
+    assert Analysis(quiet, {}).summary_line() == "no regression (step time: 1 unchanged)"
