@@ -101,7 +101,9 @@ def run_cell(cell_json: dict[str, Any], events: Path | None = None, gate: Any = 
         )
         from rnnbench import __version__
 
-        worker = {"rnnbench": __version__, "cpu_affinity": sorted(os.sched_getaffinity(0)), **backend.describe()}
+        worker = {"rnnbench": __version__, "cpu_affinity": sorted(os.sched_getaffinity(0)),
+                  "environ_bytes": sum(len(k) + len(v) + 2 for k, v in os.environ.items()),  # moves the stack
+                  **backend.describe()}
         return {"status": "ok", "metrics": metrics, "worker": worker}
     finally:
         if ev_file:

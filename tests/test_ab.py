@@ -140,6 +140,15 @@ def test_ab_flags_a_slower_side_and_a_side_that_fails(tmp_path: Path) -> None:
     recs = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()]
     assert sorted((r["ab"]["side"], r["ab"]["pair"]) for r in recs if r["ab"]["label"] == "GRU / fake") == \
         [("a", 0), ("a", 1), ("a", 2), ("a", 3), ("b", 0), ("b", 1), ("b", 2), ("b", 3)]
+    # every worker ran with an environment padding of its own random length (memory layout luck
+    # is redrawn per process): the recorded padding is what the worker's environment really held
+    pads = {(r["ab"]["cell"], r["ab"]["pair"], r["ab"]["side"]): r for r in recs}
+    assert all(0 <= r["layout_pad"] <= 4095 for r in recs)
+    assert len({r["layout_pad"] for r in recs}) > 4
+    for (cell, k, side), ra in pads.items():
+        if side == "a":
+            rb = pads[(cell, k, "b")]
+            assert rb["env"]["environ_bytes"] - ra["env"]["environ_bytes"] == rb["layout_pad"] - ra["layout_pad"]
 
     res = _ab(tmp_path, "--b-set", "fault=error", "--pairs", "2", "--json", str(tmp_path / "f.json"))
     assert res.exit_code == 1

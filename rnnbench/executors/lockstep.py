@@ -5,11 +5,22 @@ framework upgrade, a patched build) and their own cell (setting overrides); both
 rnnbench's worker. The turn-taking itself is :mod:`rnnbench.turns`. Whatever happens to a
 worker — crash, timeout, exception — comes back as its record, exactly as with the local
 executor; a dead side leaves the other to finish alone (its steps are then unpaired).
+
+Each worker also gets an environment variable of random length (:data:`LAYOUT_PAD_VAR`, 0 to
+4095 bytes, drawn anew for every process). The size of a process's environment and the paths
+it runs from move where its stack and heap lie, and with them cache and page alignment; a
+process can land in a slow layout and stay there (Mytkowicz et al., "Producing wrong data
+without doing anything obviously wrong!", ASPLOS 2009). Measured here: LSTM/torch A/A pairs
+fell into a slow state through one venv's path and not through another's. Two sides run from
+two venvs would each keep their own layout luck for the whole run, a bias that looks like a
+regression; a fresh random padding for every process turns it into noise that the pairs
+average out (setup randomization, as in Stabilizer, Curtsinger & Berger 2013).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from pathlib import Path
 from collections.abc import Callable, Sequence
@@ -19,6 +30,15 @@ from rnnbench.executors.local import Worker, kill, start_worker
 from rnnbench.suite import Cell
 from rnnbench.turns import Referee
 from rnnbench.turns import Side as Turns
+
+
+LAYOUT_PAD_VAR = "RNNBENCH_LAYOUT_PAD"
+LAYOUT_PAD_MAX = 4095
+
+
+def layout_padding() -> dict[str, str]:
+    """A fresh random-length environment padding for one worker (see the module docstring)."""
+    return {LAYOUT_PAD_VAR: "x" * secrets.randbelow(LAYOUT_PAD_MAX + 1)}
 
 
 class Side(Protocol):
@@ -41,13 +61,16 @@ def run_pair(cells: tuple[Cell, Cell], sides: tuple[Side, Side], run_dir: Path, 
     """
     pipes: list[tuple[int, int, int, int]] = []  # (worker reads, parent writes, parent reads, worker writes)
     workers: list[Worker] = []
+    pads: list[int] = []
     try:
         for cell, side in zip(cells, sides):
             go_r, go_w = os.pipe()
             done_r, done_w = os.pipe()
             pipes.append((go_r, go_w, done_r, done_w))
+            pad = layout_padding()
+            pads.append(len(pad[LAYOUT_PAD_VAR]))
             workers.append(start_worker(cell, run_dir, side.python, name=f"{stem}.{side.name}",
-                                        gate=(go_r, done_w), env_extra=dict(side.env), cpus=cpus,
+                                        gate=(go_r, done_w), env_extra={**side.env, **pad}, cpus=cpus,
                                         drop_settings=tuple(getattr(side, "unknown_settings", ()))))
             os.close(go_r)  # the worker's ends live on in the worker only
             os.close(done_w)
@@ -70,7 +93,10 @@ def run_pair(cells: tuple[Cell, Cell], sides: tuple[Side, Side], run_dir: Path, 
             except Exception:  # noqa: BLE001 - a worker that hangs after its steps is a timeout
                 timed_out = True
                 kill(w)
-        return workers[0].record(run_id, timed_out), workers[1].record(run_id, timed_out)
+        records = workers[0].record(run_id, timed_out), workers[1].record(run_id, timed_out)
+        for rec, n in zip(records, pads):
+            rec["layout_pad"] = n  # bytes of environment padding this process ran with
+        return records
     except BaseException:
         for w in workers:
             kill(w)
