@@ -180,6 +180,28 @@ def selected_figures(epochs: list[dict[str, Any]], sel: tuple[int, str]) -> dict
     }
 
 
+def declared_figures(settings: "CellSettings", framework: str) -> dict[str, Any]:
+    """What the cell's architecture declares of itself (:mod:`rnnbench.architectures.base`):
+    its recurrent parameter count, recorded beside the framework's count, and the training
+    FLOPs of one step (forward ×3 for the backward pass), which the report turns into GFLOP/s.
+    The fake backend has no architecture."""
+    if framework not in ("torch", "keras"):
+        return {}
+    from rnnbench.architectures import load
+    from rnnbench.flops import TRAIN_FACTOR
+
+    arch = load(settings.arch)
+    out: dict[str, Any] = {}
+    n = arch.recurrent_params(settings, framework)
+    if n is not None:
+        out["params_declared_recurrent"] = n
+    f = arch.forward_flops_per_timestep(settings)
+    if f is not None:
+        head = 2.0 * arch.features(settings)
+        out["train_flops_per_step"] = TRAIN_FACTOR * (f * settings.maxlen + head) * settings.batch_size
+    return out
+
+
 def run_protocol(
     settings: "CellSettings",
     backend: "Backend",
@@ -205,6 +227,7 @@ def run_protocol(
     backend.build(data.vocab_size)
     build_s = time.perf_counter() - t_build
     params = backend.param_counts()
+    declared = declared_figures(settings, getattr(backend, "framework", ""))
     emit({"event": "built", "params": params, "steps_per_epoch": steps_per_epoch, "epochs": settings.epochs})
 
     epochs: list[dict[str, Any]] = []
@@ -309,6 +332,7 @@ def run_protocol(
     return {
         "params": params,
         "params_total": params.get("total"),
+        **declared,
         "build_s": build_s,
         "epochs": epochs,
         "step_times_s": [[round(s, 6) for s in ep] for ep in all_steps],

@@ -25,9 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rnnbench.cells import digest, identity
 from rnnbench.errors import UserError
 
-Arch = Literal["gru", "lstm", "rnn"]
 BackendName = Literal["torch", "keras-tensorflow", "keras-torch", "keras-jax", "fake"]
-ARCHS: tuple[str, ...] = ("gru", "lstm", "rnn")
+ARCHS: tuple[str, ...] = ("gru", "lstm", "rnn", "mingru", "minlstm")  # the built-in architectures
 BACKENDS: tuple[str, ...] = ("torch", "keras-tensorflow", "keras-torch", "keras-jax", "fake")
 
 
@@ -37,7 +36,9 @@ class CellSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     # model
-    arch: Arch = Field("gru", description="recurrent architecture: gru | lstm | rnn (SimpleRNN)")
+    arch: str = Field("gru", description="recurrent architecture: gru | lstm | rnn (SimpleRNN) | mingru | minlstm "
+                      "(Feng et al. 2024), a plugin registered in the rnnbench.architectures entry-point group, or "
+                      "\"package.module:Name\" (an rnnbench.architectures.Architecture; see the README)")
     backend: BackendName = Field("torch", description="framework adapter running the cell")
     impl: Literal["fused", "cell"] = Field(
         "fused", description="fused library layer, or an explicit cell written from the equations"
@@ -159,6 +160,13 @@ class CellSettings(BaseModel):
         "none", description="inject a fault in the worker (for testing the harness)"
     )
 
+    @field_validator("arch")
+    @classmethod
+    def _check_arch(cls, v: str) -> str:
+        from rnnbench.architectures import check_name
+
+        return check_name(v)
+
     @field_validator("device")
     @classmethod
     def _check_device(cls, v: str) -> str:
@@ -174,6 +182,14 @@ class CellSettings(BaseModel):
 
     @model_validator(mode="after")
     def _check_combinations(self) -> "CellSettings":
+        from rnnbench.architectures import CLASSIC
+
+        if self.arch not in CLASSIC:
+            for name, value, default in (("impl", self.impl, "fused"), ("init", self.init, "framework"),
+                                         ("recurrent_dropout", self.recurrent_dropout, 0.0)):
+                if value != default:
+                    raise ValueError(f"{name} = {value!r} applies to the built-in gru, lstm and rnn only, "
+                                     f"not to arch = {self.arch!r}")
         if self.backend == "torch" and self.recurrent_dropout > 0:
             raise ValueError("recurrent_dropout is a Keras setting; PyTorch's layers have none")
         if self.impl == "cell" and self.recurrent_dropout > 0:
@@ -246,7 +262,9 @@ class Cell:
     @property
     def label(self) -> str:
         s = self.settings
-        parts = [s.arch.upper() if s.arch != "rnn" else "SimpleRNN"]
+        from rnnbench.architectures import label
+
+        parts = [label(s.arch)]
         if s.bidirectional:
             parts.append("bi")
         if s.layers > 1:

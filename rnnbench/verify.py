@@ -115,6 +115,7 @@ class VerifyConfig:
     learning_rate: float = 1e-3
     adam_epsilon: float = 1e-7
     optimizers: tuple[str, ...] = ("adam", "rmsprop")  # the optimizer-step checks (Keras's defaults otherwise)
+    plugins: tuple[str, ...] = ()  # architectures checked at the layer level (verify_architecture)
 
 
 # -- the weight mapping (numpy) ---------------------------------------------------------------
@@ -495,6 +496,103 @@ def verify_adam(variant: str, cfg: VerifyConfig, optimizer: str = "adam") -> Ver
                      u_abs, u_rel, bool(ok), note, time.perf_counter() - t0)
 
 
+# -- plugin architectures (minGRU, minLSTM, your own) -------------------------------------------
+
+
+def _plugin_settings(name: str, layers: int, cfg: VerifyConfig) -> "CellSettings":
+    from rnnbench.suite import CellSettings
+
+    return CellSettings(arch=name, backend="torch", units=cfg.units, layers=layers, dropout=0.0,
+                        embedding_dim=cfg.embedding_dim, seed=cfg.seed)
+
+
+def _torch_layer_run(layer: Any, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The layer's output on ``x`` and the gradients of ``sum(out · w)`` by weight (and by input)."""
+    import torch
+
+    xt = torch.tensor(x, requires_grad=True)
+    out = layer(xt)
+    (out * torch.tensor(w)).sum().backward()
+    grads = {k: p.grad.detach().numpy().copy() for k, p in layer.named_parameters()}
+    grads["input"] = xt.grad.numpy().copy()
+    layer.zero_grad()
+    return out.detach().numpy(), grads
+
+
+def _keras_layer_run(layer: Any, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    import tensorflow as tf
+
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        out = layer(xt)
+        loss = tf.reduce_sum(out * w)
+    gw = tape.gradient(loss, [xt] + [v.value for v in layer.trainable_weights])
+    grads = {f"w{i}": np.asarray(g) for i, g in enumerate(gw[1:])}
+    grads["input"] = np.asarray(gw[0])
+    return np.asarray(out), grads
+
+
+def _as_keras_grads(arch: Any, grads: dict[str, np.ndarray], s: "CellSettings") -> dict[str, np.ndarray]:
+    mapped = arch.torch_to_keras({k: v for k, v in grads.items() if k != "input"}, s)
+    return {**{f"w{i}": g for i, g in enumerate(mapped)}, "input": grads["input"]}
+
+
+def verify_architecture(name: str, layers: int, cfg: VerifyConfig) -> list[VerifyRow]:
+    """A plugin architecture at the layer level, on one random float batch ``[batch, time,
+    embedding]``: its training layer against its sequential definition in each framework it
+    supplies both for, and PyTorch against Keras when it maps the weights — outputs, and the
+    gradients of a fixed weighted sum of the outputs by every weight and by the input."""
+    from rnnbench.architectures import load
+
+    arch = load(name)
+    s = _plugin_settings(name, layers, cfg)
+    try:
+        arch.check(s)
+    except ValueError:
+        return []  # a shape it does not offer (say, 2 layers)
+    case = f"{arch.label} x{layers}"
+    rng = np.random.RandomState(cfg.seed + 777)
+    x = rng.randn(cfg.batch, cfg.seq_len, cfg.embedding_dim).astype(np.float32)
+    w = rng.randn(cfg.batch, arch.features(s)).astype(np.float32)
+    rows: list[VerifyRow] = []
+    torch_layer = keras_layer = None
+    if arch.supports("torch"):
+        import torch
+
+        torch.manual_seed(cfg.seed)
+        torch_layer = arch.torch_layer(s)
+        seq = arch.torch_sequential(s)
+        if seq is not None:
+            t0 = time.perf_counter()
+            seq.load_state_dict(torch_layer.state_dict())
+            out_p, g_p = _torch_layer_run(torch_layer, x, w)
+            out_s, g_s = _torch_layer_run(seq, x, w)
+            rows.append(_row(case, "sequential↔trained (torch)", "definition/scan", out_s, out_p, g_s, g_p, t0))
+    if arch.supports("keras"):
+        _ensure_keras_tensorflow()
+        keras_layer = arch.keras_layer(s)
+        keras_layer(x)
+        seq = arch.keras_sequential(s)
+        if seq is not None:
+            t0 = time.perf_counter()
+            seq(x)
+            seq.set_weights(keras_layer.get_weights())
+            out_p, g_p = _keras_layer_run(keras_layer, x, w)
+            out_s, g_s = _keras_layer_run(seq, x, w)
+            rows.append(_row(case, "sequential↔trained (keras)", "definition/scan", out_s, out_p, g_s, g_p, t0))
+    if torch_layer is not None and keras_layer is not None:
+        state = {k: v.detach().numpy() for k, v in torch_layer.state_dict().items()}
+        mapped = arch.torch_to_keras(state, s)
+        if mapped is not None:
+            t0 = time.perf_counter()
+            keras_layer.set_weights(mapped)
+            out_t, g_t = _torch_layer_run(torch_layer, x, w)
+            out_k, g_k = _keras_layer_run(keras_layer, x, w)
+            rows.append(_row(case, "torch→keras", "layer/layer", out_t, out_k, _as_keras_grads(arch, g_t, s), g_k, t0))
+    return rows
+
+
 def iter_cases(cfg: VerifyConfig) -> Iterable[tuple[str, bool, int]]:
     for variant in cfg.variants:
         for bidirectional, layers in cfg.shapes:
@@ -502,20 +600,28 @@ def iter_cases(cfg: VerifyConfig) -> Iterable[tuple[str, bool, int]]:
 
 
 def config_for(archs: Iterable[str] | None = None, quick: bool = False) -> VerifyConfig:
-    """``archs``: gru (both reset conventions), lstm, rnn; ``quick``: fused/fused pairs and
-    fused↔cell only on the 1-layer unidirectional and the 2-layer bidirectional cases."""
+    """``archs``: gru (both reset conventions), lstm, rnn, and any other architecture name
+    (mingru, minlstm, a plugin: checked by :func:`verify_architecture`); default: all the
+    built-ins. ``quick``: fused/fused pairs and fused↔cell only on the 1-layer unidirectional
+    and the 2-layer bidirectional cases."""
+    from rnnbench.architectures import BUILTIN, CLASSIC, target
+
     variants: list[str] = []
-    for a in archs or ("gru", "lstm", "rnn"):
+    plugins: list[str] = []
+    for a in archs or tuple(BUILTIN):
         key = a.lower()
         if key in ("simplernn", "simple_rnn"):
             key = "rnn"
         if key in VARIANTS and key not in ARCH_VARIANTS:
             variants.append(key)
-            continue
-        if key not in ARCH_VARIANTS:
-            raise UserError(f"verify: unknown arch '{a}'", hint="choose gru, lstm or rnn")
-        variants.extend(ARCH_VARIANTS[key])
-    cfg = VerifyConfig(variants=tuple(dict.fromkeys(variants)))
+        elif key in ARCH_VARIANTS:
+            variants.extend(ARCH_VARIANTS[key])
+        elif a not in CLASSIC and target(a) is not None:
+            plugins.append(a)
+        else:
+            raise UserError(f"verify: unknown arch '{a}'", hint=f"choose {', '.join(BUILTIN)}, gru-before, an "
+                            "installed plugin or package.module:Name")
+    cfg = VerifyConfig(variants=tuple(dict.fromkeys(variants)), plugins=tuple(dict.fromkeys(plugins)))
     if quick:
         cfg.cross_impls = ("fused",)
         cfg.shapes = ((False, 1), (True, 2))
@@ -538,6 +644,11 @@ def run_verify(cfg: VerifyConfig | None = None, progress: Any = None) -> list[Ve
             rows.extend(verify_case(variant, bidirectional, layers, cfg))
             if progress:
                 progress(case_name(variant, bidirectional, layers))
+        for name in cfg.plugins:
+            for layers in sorted({n for _, n in cfg.shapes}):
+                rows.extend(verify_architecture(name, layers, cfg))
+                if progress:
+                    progress(f"{name} x{layers}")
         if cfg.adam_step:
             for optimizer in cfg.optimizers:
                 for variant in cfg.variants:

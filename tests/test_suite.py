@@ -41,7 +41,7 @@ def test_seed_is_not_part_of_identity() -> None:
     "text, expected",
     [
         ('[defaults]\nepoch = 2\n', "t.toml: defaults.epoch: unknown setting 'epoch'; did you mean 'epochs'?"),
-        ('[matrix]\narch = ["gru", "gruu"]\n', "t.toml: matrix.arch[1]: expected one of 'gru', 'lstm' or 'rnn', got 'gruu'"),
+        ('[matrix]\narch = ["gru", "gruu"]\n', "t.toml: matrix.arch[1]: unknown architecture 'gruu': expected one of gru, lstm, rnn, mingru, minlstm"),
         ('[defaults]\nunits = "128"\n', "t.toml: defaults.units: expected a valid integer, got '128' (str)"),
         ('[defaults]\nunits = 0\n', "t.toml: defaults.units: "),
         ('[defualts]\nunits = 3\n', "t.toml: defualts: unknown key; did you mean 'defaults'?"),

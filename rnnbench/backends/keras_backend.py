@@ -129,11 +129,10 @@ def _recurrent_layer(s: "CellSettings", return_sequences: bool, go_backwards: bo
     return getattr(keras.layers, _LAYER_CLASS[s.arch])(**kwargs)
 
 
-def build_model(s: "CellSettings", vocab_size: int) -> keras.Model:
-    """The uncompiled classifier (``init`` applied). Layers are named ``embedding``,
-    ``rnn_0`` … ``rnn_{layers-1}``, ``dropout_*`` and ``head``."""
-    inputs = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    x = keras.layers.Embedding(vocab_size, s.embedding_dim, name="embedding")(inputs)
+def classic_stack(x: Any, s: "CellSettings") -> Any:
+    """The built-in GRU / LSTM / SimpleRNN stack on the embedded tensor ``x``: layers named
+    ``rnn_0`` … (``Bidirectional`` with concat when bidirectional), each followed by
+    ``Dropout(dropout)``; the last returns its final state."""
     for layer in range(s.layers):
         seq = layer < s.layers - 1
         if s.bidirectional:
@@ -147,9 +146,34 @@ def build_model(s: "CellSettings", vocab_size: int) -> keras.Model:
             rnn = _recurrent_layer(s, seq, False, f"rnn_{layer}")
         x = rnn(x)
         x = keras.layers.Dropout(s.dropout, name=f"dropout_{layer}")(x)
+    return x
+
+
+def build_model(s: "CellSettings", vocab_size: int) -> keras.Model:
+    """The uncompiled classifier (``init`` applied): Embedding → the architecture's layer
+    (:mod:`rnnbench.architectures`) → Dense(1, sigmoid). Layers are named ``embedding``, ``head``,
+    and for the built-ins ``rnn_0`` … ``rnn_{layers-1}`` and ``dropout_*``; a plugin's layer is
+    ``rnn`` followed by ``dropout``."""
+    from rnnbench.architectures import CLASSIC, load
+
+    arch = load(s.arch)
+    if not arch.supports("keras"):
+        raise ValueError(f"architecture {arch.label} has no Keras layer (it supports: "
+                         f"{', '.join(arch.frameworks) or 'nothing'})")
+    arch.check(s)
+    inputs = keras.Input(shape=(None,), dtype="int32", name="tokens")
+    x = keras.layers.Embedding(vocab_size, s.embedding_dim, name="embedding")(inputs)
+    if s.arch in CLASSIC:
+        x = arch.keras_features(x, s)
+    else:
+        layer = arch.keras_layer(s)
+        layer.name = "rnn"  # type: ignore[misc]
+        x = keras.layers.Dropout(s.dropout, name="dropout")(layer(x))
     outputs = keras.layers.Dense(1, activation="sigmoid", name="head")(x)
-    model = keras.Model(inputs, outputs, name=f"{s.arch}_classifier")
+    model = keras.Model(inputs, outputs, name=f"{s.arch}_classifier" if s.arch in CLASSIC else "plugin_classifier")
     if s.init == "torch":
+        if s.arch not in CLASSIC:
+            raise ValueError('init = "torch" is defined for the built-in GRU, LSTM and SimpleRNN only')
         from rnnbench.backends.keras_init import apply_torch_init
 
         apply_torch_init(
@@ -345,12 +369,9 @@ class KerasBackend:
     def param_counts(self) -> dict[str, int]:
         assert self.model is not None
         m = self.model
-        parts = {
-            "embedding": m.get_layer("embedding").count_params(),
-            "recurrent": sum(m.get_layer(f"rnn_{i}").count_params() for i in range(self.s.layers)),
-            "head": m.get_layer("head").count_params(),
-        }
+        parts = {"embedding": m.get_layer("embedding").count_params(), "head": m.get_layer("head").count_params()}
         parts["total"] = m.count_params()
+        parts["recurrent"] = parts["total"] - parts["embedding"] - parts["head"]
         return parts
 
     def train_epoch(
@@ -490,7 +511,9 @@ class KerasBackend:
             })
         if self.thread_note:
             info["thread_note"] = self.thread_note
-        path, flags = kernel_path(s, backend, gpu)
+        from rnnbench.architectures import CLASSIC, load
+
+        path, flags = kernel_path(s, backend, gpu) if s.arch in CLASSIC else (load(s.arch).kernel(s, "keras"), [])
         if self.kernel_ops is not None:
             from rnnbench.backends.kernels import recurrent_ops
 
@@ -519,5 +542,8 @@ class KerasBackend:
         }[backend]
         info["jit_compile"] = jit
         if self.model is not None:
-            info["recurrent_layers"] = [type(self.model.get_layer(f"rnn_{i}")).__name__ for i in range(s.layers)]
+            from rnnbench.architectures import CLASSIC
+
+            info["recurrent_layers"] = ([type(self.model.get_layer(f"rnn_{i}")).__name__ for i in range(s.layers)]
+                                        if s.arch in CLASSIC else [type(self.model.get_layer("rnn")).__name__])
         return info

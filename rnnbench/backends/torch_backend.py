@@ -17,12 +17,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnnbench.backends.torch_cells import ExplicitRNN
 from rnnbench.cellenv import resolved_threads
 
 if TYPE_CHECKING:
     from rnnbench.suite import CellSettings
 
-_LAYERS = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}
 KERAS_EPSILON = 1e-7  # keras.optimizers.Adam's default
 
 
@@ -102,38 +102,73 @@ def adam_epsilon(s: "CellSettings") -> float:
     return KERAS_EPSILON if s.adam_update == "keras" else 1e-8
 
 
-class TorchRNNClassifier(nn.Module):
-    def __init__(self, s: "CellSettings", vocab_size: int) -> None:
-        super().__init__()
-        self.arch = s.arch
-        self.bidirectional = s.bidirectional
-        self.embedding = nn.Embedding(vocab_size, s.embedding_dim)
-        self.recurrent = self._make_recurrent(s)
-        self.dropout = nn.Dropout(s.dropout)
-        self.head = nn.Linear(s.units * (2 if s.bidirectional else 1), 1)
+class _FinalState:
+    """Mixin for a ``(output, h_n)`` recurrent stack: the module returns the last layer's final
+    state instead (forward and backward concatenated when bidirectional), the architecture
+    contract (:mod:`rnnbench.architectures.base`); parameter names stay the library's."""
 
-    @staticmethod
-    def _make_recurrent(s: "CellSettings") -> nn.Module:
-        if s.impl == "fused":
-            if s.arch == "gru" and s.gru_reset != "after":
-                raise ValueError("PyTorch's fused nn.GRU applies the reset gate after the matmul only; "
-                                 "use impl = \"cell\" for gru_reset = \"before\"")
-            return _LAYERS[s.arch](
-                s.embedding_dim, s.units, num_layers=s.layers, batch_first=True,
-                bidirectional=s.bidirectional, dropout=s.dropout if s.layers > 1 else 0.0,
-            )
-        from rnnbench.backends.torch_cells import ExplicitRNN
-
-        return ExplicitRNN(s)
-
-    def final_state(self, x: torch.Tensor) -> torch.Tensor:
-        emb = self.embedding(x)
-        _, h = self.recurrent(emb)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        _, h = super().forward(x)  # type: ignore[misc]
         if isinstance(h, tuple):  # LSTM: (h_n, c_n)
             h = h[0]
-        if self.bidirectional:
+        if self.bidirectional:  # type: ignore[attr-defined]
             return torch.cat([h[-2], h[-1]], dim=1)
         return h[-1]
+
+
+class GRUStack(_FinalState, nn.GRU):
+    pass
+
+
+class LSTMStack(_FinalState, nn.LSTM):
+    pass
+
+
+class RNNStack(_FinalState, nn.RNN):
+    pass
+
+
+class ExplicitStack(_FinalState, ExplicitRNN):
+    pass
+
+
+_LAYERS = {"gru": GRUStack, "lstm": LSTMStack, "rnn": RNNStack}
+
+
+def classic_layer(s: "CellSettings") -> nn.Module:
+    """The built-in GRU / LSTM / RNN stack: PyTorch's fused layer, or rnnbench's explicit cell."""
+    if s.impl == "fused":
+        if s.arch == "gru" and s.gru_reset != "after":
+            raise ValueError("PyTorch's fused nn.GRU applies the reset gate after the matmul only; "
+                             "use impl = \"cell\" for gru_reset = \"before\"")
+        return _LAYERS[s.arch](
+            s.embedding_dim, s.units, num_layers=s.layers, batch_first=True,
+            bidirectional=s.bidirectional, dropout=s.dropout if s.layers > 1 else 0.0,
+        )
+    return ExplicitStack(s)
+
+
+class TorchRNNClassifier(nn.Module):
+    """Embedding → the architecture's layer (:mod:`rnnbench.architectures`) → Dropout → Linear(1)."""
+
+    def __init__(self, s: "CellSettings", vocab_size: int) -> None:
+        super().__init__()
+        from rnnbench.architectures import load
+
+        arch = load(s.arch)
+        if not arch.supports("torch"):
+            raise ValueError(f"architecture {arch.label} has no PyTorch layer (it supports: "
+                             f"{', '.join(arch.frameworks) or 'nothing'})")
+        arch.check(s)
+        self.arch = s.arch
+        self.architecture = arch
+        self.embedding = nn.Embedding(vocab_size, s.embedding_dim)
+        self.recurrent = arch.torch_layer(s)
+        self.dropout = nn.Dropout(s.dropout)
+        self.head = nn.Linear(arch.features(s), 1)
+
+    def final_state(self, x: torch.Tensor) -> torch.Tensor:
+        return self.recurrent(self.embedding(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(self.final_state(x))).squeeze(1)
@@ -289,7 +324,12 @@ class TorchBackend:
 
         s = self.s
         cuda = self.device.type == "cuda"
-        if s.impl == "cell":
+        from rnnbench.architectures import CLASSIC
+
+        if s.arch not in CLASSIC:
+            assert self.model is not None
+            path, why = self.model.architecture.kernel(s, "torch"), ""
+        elif s.impl == "cell":
             path, why = "explicit cell (Python time loop over torch ops)", "impl = \"cell\""
         elif self.kernel_ops is not None:
             path, why = torch_kernel(self.kernel_ops, s.arch), ""

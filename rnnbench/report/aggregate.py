@@ -137,18 +137,22 @@ def _step_ms(rec: dict[str, Any], ctx: Context) -> float | None:
     return s * 1e3 if s is not None else None
 
 
-def _gflop_per_step(rec: dict[str, Any], ctx: Context) -> float | None:
+def _flops_per_step(rec: dict[str, Any]) -> float | None:
+    """The worker's figure (what the architecture declared), else the built-ins' formula."""
     from rnnbench.flops import train_flops_per_step
 
-    f = train_flops_per_step(rec.get("settings") or {})
+    return (rec.get("metrics") or {}).get("train_flops_per_step") or train_flops_per_step(rec.get("settings") or {})
+
+
+def _gflop_per_step(rec: dict[str, Any], ctx: Context) -> float | None:
+    f = _flops_per_step(rec)
     return f / 1e9 if f else None
 
 
 def _gflops(rec: dict[str, Any], ctx: Context) -> float | None:
-    from rnnbench.flops import achieved_gflops, train_flops_per_step
+    from rnnbench.flops import achieved_gflops
 
-    return achieved_gflops(train_flops_per_step(rec.get("settings") or {}),
-                           (rec.get("metrics") or {}).get("steady_step_s"))
+    return achieved_gflops(_flops_per_step(rec), (rec.get("metrics") or {}).get("steady_step_s"))
 
 
 def _peak_pct(rec: dict[str, Any], ctx: Context) -> float | None:
