@@ -185,6 +185,9 @@ def plan(suite: Suite, sides: tuple[SideSpec, SideSpec]) -> list[PairCell]:
     for c in suite.cells:
         if c.repeat or c.key in seen:
             continue
+        if c.settings.task != "train":
+            raise UserError(f"{c.label}: task = {c.settings.task!r}: ab pairs training steps",
+                            hint="A/B an inference cell with two runs and rnnbench compare")
         seen.add(c.key)
         cells = []
         for side in sides:

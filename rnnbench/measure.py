@@ -350,3 +350,91 @@ def run_protocol(
         "data_source": data.source,
         "data_sha256": data.source_sha256,
     }
+
+
+# -- inference ---------------------------------------------------------------------------------
+
+
+def latency_summary(times_s: list[float], batch: int) -> dict[str, Any]:
+    """Percentiles (ms) of request latencies, and the throughput they add up to."""
+    import numpy as np
+
+    t = np.asarray(times_s, dtype=np.float64) * 1e3
+    return {"n": len(times_s), "p50_ms": float(np.percentile(t, 50)), "p90_ms": float(np.percentile(t, 90)),
+            "p99_ms": float(np.percentile(t, 99)), "mean_ms": float(t.mean()), "min_ms": float(t.min()),
+            "samples_per_s": batch * len(times_s) / float(np.sum(times_s))}
+
+
+def run_inference(settings: "CellSettings", backend: Any, data: Any, emit: Callable[[dict[str, Any]], None],
+                  built: bool = False) -> dict[str, Any]:
+    """``task = "infer"``: serve the model (built here unless ``built``: it was just trained).
+
+    * **requests**: forward only (evaluation mode, no gradients), one request = a batch of
+      test reviews padded to ``maxlen``; at batch 1 and at ``batch_size``: ``warmup_steps``
+      untimed requests, then ``infer_requests`` timed ones, each until its output is on the host;
+    * **streaming**: reviews fed one token at a time (their real tokens, the padding skipped) with
+      the recurrent state carried between tokens and reset at each review, each token's
+      probability read back — per-token latency, as an RNN is served online. The first review
+      is a warm-up. Architectures with no step form (or bidirectional ones) record why not.
+    """
+    import numpy as np
+
+    out: dict[str, Any] = {}
+    if not built:
+        t0 = time.perf_counter()
+        backend.build(data.vocab_size)
+        out["build_s"] = time.perf_counter() - t0
+        params = backend.param_counts()
+        out.update({"params": params, "params_total": params.get("total"),
+                    **declared_figures(settings, getattr(backend, "framework", ""))})
+        emit({"event": "built", "params": params, "steps_per_epoch": 0, "epochs": 0})
+    x = np.ascontiguousarray(data.x_test)
+    n = len(x)
+    serve = backend.infer_function()
+    batches: dict[str, Any] = {}
+    for b in sorted({1, settings.batch_size}):
+        if b > n:
+            continue
+        times = []
+        for i in range(settings.warmup_steps + settings.infer_requests):
+            start = (i * b) % (n - b + 1)
+            xb = x[start:start + b]
+            t0 = time.perf_counter()
+            serve(xb)
+            dt = time.perf_counter() - t0
+            if i >= settings.warmup_steps:
+                times.append(dt)
+        batches[str(b)] = latency_summary(times, b)
+        emit({"event": "inference", "batch": b, **batches[str(b)]})
+    inference: dict[str, Any] = {"batches": batches, "how": getattr(backend, "infer_note", "")}
+    if settings.stream_tokens:
+        stream = backend.stream_functions()
+        if isinstance(stream, str):
+            inference["stream"] = {"note": stream}
+        else:
+            init, step = stream
+            times: list[float] = []
+            review = 0
+            while len(times) < settings.stream_tokens and review < 10 * n:
+                tokens = x[review % n]
+                tokens = tokens[tokens != 0] if np.any(tokens != 0) else tokens
+                state = init()
+                for tok in tokens:
+                    t0 = time.perf_counter()
+                    _, state = step(int(tok), state)
+                    dt = time.perf_counter() - t0
+                    if review > 0:
+                        times.append(dt)
+                        if len(times) >= settings.stream_tokens:
+                            break
+                review += 1
+            inference["stream"] = {**latency_summary(times, 1), "reviews": review - 1}
+            emit({"event": "inference", "stream": True, **inference["stream"]})
+    out["inference"] = inference
+    b1, bn = batches.get("1", {}), batches.get(str(settings.batch_size), {})
+    st = inference.get("stream", {})
+    out.update({"infer_b1_p50_ms": b1.get("p50_ms"), "infer_b1_p99_ms": b1.get("p99_ms"),
+                "infer_bn_p50_ms": bn.get("p50_ms"), "infer_bn_p99_ms": bn.get("p99_ms"),
+                "infer_bn_samples_per_s": bn.get("samples_per_s"),
+                "stream_p50_ms": st.get("p50_ms"), "stream_p99_ms": st.get("p99_ms")})
+    return out

@@ -104,6 +104,18 @@ class CellSettings(BaseModel):
     )
     warmup_steps: int = Field(5, ge=0, description="steps of each epoch left out of the steady-state step sample")
     eval_batch_size: int = Field(512, ge=1, description="batch size for evaluation")
+    # inference
+    task: Literal["train", "infer"] = Field(
+        "train", description="train: the training protocol; infer: forward-only latency of single requests at "
+        "batch 1 and at batch_size (p50/p90/p99, throughput) and streaming one token at a time with the state "
+        "carried (per-token latency), on test reviews")
+    train_first: bool = Field(
+        False, description="task = \"infer\": train the model first (the training protocol, recorded as usual) "
+        "and serve the trained weights; off, the freshly initialized model is served")
+    infer_requests: int = Field(200, ge=10, description="task = \"infer\": timed requests per batch size, after "
+                                "warmup_steps untimed ones")
+    stream_tokens: int = Field(2000, ge=0, description="task = \"infer\": timed tokens streamed one at a time "
+                               "(review after review, the state reset at each; 0 = no streaming)")
     seed: int = Field(0, ge=0, description="seed for weights, shuffling and dropout")
     # data
     dataset: Literal["sample", "imdb"] = Field(
@@ -194,6 +206,8 @@ class CellSettings(BaseModel):
             raise ValueError("recurrent_dropout is a Keras setting; PyTorch's layers have none")
         if self.impl == "cell" and self.recurrent_dropout > 0:
             raise ValueError('recurrent_dropout needs impl = "fused" (the explicit cells have none)')
+        if self.task == "train" and self.train_first:
+            raise ValueError('train_first needs task = "infer"')
         if self.compile_rnn and (self.mode != "compiled" or self.backend != "torch"):
             raise ValueError('compile_rnn needs mode = "compiled" on backend = "torch" (it is a TorchDynamo switch)')
         if self.max_steps_per_epoch is not None and self.warmup_steps >= self.max_steps_per_epoch:

@@ -56,7 +56,7 @@ def run_cell(cell_json: dict[str, Any], events: Path | None = None, gate: Any = 
     """Run one cell in this process and return its worker result (metrics + worker facts)."""
     from rnnbench.backends.base import ensure_available
     from rnnbench.data import load_dataset
-    from rnnbench.measure import peak_rss_mb, rss_mb, run_protocol
+    from rnnbench.measure import peak_rss_mb, rss_mb, run_inference, run_protocol
     from rnnbench.suite import Cell
 
     cell = Cell.from_json(cell_json)
@@ -87,7 +87,11 @@ def run_cell(cell_json: dict[str, Any], events: Path | None = None, gate: Any = 
         load_s = time.perf_counter() - t0
         emit({"event": "data", "train": len(data.x_train), "test": len(data.x_test),
               "validation": 0 if data.x_val is None else len(data.x_val), "load_s": load_s})
-        metrics = run_protocol(s, backend, data, emit, gate)
+        if s.task == "infer":
+            metrics = run_protocol(s, backend, data, emit, gate) if s.train_first else {}
+            metrics.update(run_inference(s, backend, data, emit, built=s.train_first))
+        else:
+            metrics = run_protocol(s, backend, data, emit, gate)
         metrics.update(
             {
                 "data_load_s": load_s,

@@ -75,6 +75,7 @@ READY_SUITES = {
     "tutorial": (2 * 4 + 1) * 2 * 3,  # (GRU, LSTM × 4 train sizes + SimpleRNN at full data) × backend 2 × seed 3
     "modes": 2 * 2 * 2 + 2,  # arch 2 × backend 2 × mode 2, plus torch with compile_rnn for GRU and LSTM
     "scaling": 2 * 2 * (4 + 3),  # arch 2 × backend 2 × (maxlen 4 at 128 units + units 3 more at maxlen 200)
+    "min-rnn": 4 * 2,  # arch 4 (GRU, LSTM, minGRU, minLSTM) × maxlen 2 on torch
 }
 
 

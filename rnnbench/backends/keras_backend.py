@@ -436,6 +436,68 @@ class KerasBackend:
         assert self.model is not None
         self.model.set_weights(weights)
 
+    @property
+    def infer_note(self) -> str:
+        fn = "tf.function" if self.keras_backend == "tensorflow" else "eager calls"
+        return (f"requests: model.predict_on_batch (Keras's compiled predict function); streaming: the "
+                f"embedding, the recurrent cells' step and the head in {fn}")
+
+    def infer_function(self) -> Callable[[np.ndarray], Any]:
+        """One request through Keras's own inference entry point (its compiled predict function)."""
+        assert self.model is not None
+        model = self.model
+        return lambda x: model.predict_on_batch(np.asarray(x, dtype="int32"))
+
+    def stream_functions(self) -> tuple[Callable[[], Any], Callable[[int, Any], tuple[float, Any]]] | str:
+        """(fresh state, one token → (probability, state)): the recurrent cells called one step at a
+        time (a plugin layer's ``step``), in a tf.function on TensorFlow; or why not."""
+        from rnnbench.architectures import CLASSIC
+
+        assert self.model is not None
+        model, s = self.model, self.s
+        if s.bidirectional:
+            return "not streamed: a bidirectional layer reads the sequence from its end"
+        embedding, head = model.get_layer("embedding"), model.get_layer("head")
+        if s.arch in CLASSIC:
+            cells = [model.get_layer(f"rnn_{i}").cell for i in range(s.layers)]
+            sizes = [c.state_size if isinstance(c.state_size, (list, tuple)) else [c.state_size] for c in cells]
+
+            def core(x_t: Any, states: Any) -> tuple[Any, Any]:
+                new = []
+                for cell, st in zip(cells, states):
+                    x_t, st = cell(x_t, list(st), training=False)
+                    new.append(list(st) if isinstance(st, (list, tuple)) else [st])
+                return x_t, new
+        else:
+            layer = model.get_layer("rnn")
+            if not hasattr(layer, "step"):
+                return (f"not streamed: {s.arch}'s Keras layer has no step(x_t, state) "
+                        "(see rnnbench.architectures.base)")
+            sizes = [[s.units]] * s.layers
+
+            def core(x_t: Any, states: Any) -> tuple[Any, Any]:
+                x_t, new = layer.step(x_t, [st[0] for st in states])
+                return x_t, [[h] for h in new]
+
+        def raw(token: Any, states: Any) -> tuple[Any, Any]:
+            features, states = core(embedding(token), states)
+            return head(features), states
+
+        fn = raw
+        if self.keras_backend == "tensorflow":
+            import tensorflow as tf
+
+            fn = tf.function(raw, reduce_retracing=True)
+
+        def init() -> Any:
+            return [[keras.ops.zeros((1, n)) for n in group] for group in sizes]
+
+        def step(token: int, state: Any) -> tuple[float, Any]:
+            p, state = fn(keras.ops.convert_to_tensor(np.array([token], dtype="int32")), state)
+            return float(keras.ops.convert_to_numpy(p)[0, 0]), state
+
+        return init, step
+
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float]:
         assert self.model is not None
         p = np.asarray(self.model.predict(np.asarray(x, dtype="int32"), batch_size=batch_size, verbose=0),

@@ -312,6 +312,54 @@ class TorchBackend:
             correct += int(((logits > 0).float() == yb).sum())
         return loss_sum / len(xt), correct / len(xt)
 
+    infer_note = "eager forward in torch.inference_mode(), evaluation mode; the output copied to the host"
+
+    def infer_function(self) -> Callable[[np.ndarray], Any]:
+        """One request: forward only, the probabilities back on the host (which waits for the device)."""
+        assert self.model is not None
+        model = self.model
+        model.eval()
+
+        def serve(x: np.ndarray) -> np.ndarray:
+            with torch.inference_mode():
+                return torch.sigmoid(model(torch.from_numpy(x).long().to(self.device))).cpu().numpy()
+
+        return serve
+
+    def stream_functions(self) -> tuple[Callable[[], Any], Callable[[int, Any], tuple[float, Any]]] | str:
+        """(fresh state, one token → (probability, state)), or why this model cannot stream."""
+        assert self.model is not None
+        model = self.model
+        model.eval()
+        rec = model.recurrent
+        if self.s.bidirectional:
+            return "not streamed: a bidirectional layer reads the sequence from its end"
+        if hasattr(rec, "step") and hasattr(rec, "init_state"):
+            def init() -> Any:
+                return rec.init_state(1, self.device)
+
+            core = rec.step
+        elif isinstance(rec, _FinalState):
+            library = next(c for c in type(rec).__mro__[1:] if c in (nn.GRU, nn.LSTM, nn.RNN, ExplicitRNN))
+
+            def init() -> Any:
+                return None
+
+            def core(x_t: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+                out, state = library.forward(rec, x_t[:, None, :], state)
+                return out[:, -1], state
+        else:
+            return (f"not streamed: {model.architecture.label}'s PyTorch layer has no step(x_t, state) and "
+                    "init_state(batch) (see rnnbench.architectures.base)")
+
+        def step(token: int, state: Any) -> tuple[float, Any]:
+            with torch.inference_mode():
+                e = model.embedding(torch.tensor([token], device=self.device))
+                features, state = core(e, state)
+                return float(torch.sigmoid(model.head(features))), state
+
+        return init, step
+
     def device_memory(self) -> dict[str, float]:
         """Peak device memory PyTorch's caching allocator handed out (and reserved), for GPU cells."""
         if self.device.type != "cuda":

@@ -225,6 +225,17 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("epochs_to_target", "epochs to target", "{:.0f}",
            lambda rec, ctx: epochs_to_target(rec, ctx.target_for(rec)),
            "epochs until validation (else test) accuracy first reached the target", spread=True),
+    Metric("infer_b1_p50_ms", "batch-1 p50 ms", "t", _m("infer_b1_p50_ms"),
+           "task = infer: median latency of one review (forward only)", spread=True),
+    Metric("infer_b1_p99_ms", "batch-1 p99 ms", "t", _m("infer_b1_p99_ms"), "task = infer: 99th-percentile latency of one review"),
+    Metric("infer_bn_p50_ms", "batch p50 ms", "t", _m("infer_bn_p50_ms"),
+           "task = infer: median latency of a batch of batch_size reviews", spread=True),
+    Metric("infer_bn_p99_ms", "batch p99 ms", "t", _m("infer_bn_p99_ms"), "task = infer: 99th percentile at batch_size"),
+    Metric("infer_bn_samples_per_s", "infer samples/s", "{:,.0f}", _m("infer_bn_samples_per_s"),
+           "task = infer: reviews served per second at batch_size"),
+    Metric("stream_p50_ms", "ms/token p50", "{:.3f}", _m("stream_p50_ms"),
+           "task = infer: median latency of one streamed token (state carried)", spread=True),
+    Metric("stream_p99_ms", "ms/token p99", "{:.3f}", _m("stream_p99_ms"), "task = infer: 99th percentile per token"),
     Metric("gflop_per_step", "GFLOP/step", "{:.2f}", _gflop_per_step,
            "training FLOPs per step (rnnbench.flops; 3 × forward matmul work)"),
     Metric("gflops", "GFLOP/s", "{:.1f}", _gflops, "achieved: FLOPs per step / steady step time", spread=True),
@@ -239,7 +250,8 @@ METRIC_COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
                   "eval_s", "peak_rss_mb", "test_loss", "test_acc", "time_to_target_s", "gflops", "peak_pct")
 )
 TERMINAL_COLUMNS = ("params_total", "first_epoch_s", "steady_epoch_s", "steady_step_ms", "samples_per_s",
-                    "peak_rss_mb", "test_acc", "time_to_target_s", "gflops", "peak_pct")
+                    "peak_rss_mb", "test_acc", "time_to_target_s", "gflops", "peak_pct",
+                    "infer_b1_p50_ms", "infer_bn_p50_ms", "stream_p50_ms")  # inference: shown when measured
 
 # Settings shown in the cell label (or pooled, for seed) rather than as columns.
 LABEL_SETTINGS = ("arch", "backend", "seed", "bidirectional", "layers", "impl", "timeout", "fault")

@@ -52,7 +52,8 @@ def table_rows(summary: Summary, columns: tuple[str, ...] | None = None,
     """
     from rnnbench.report.plots import ordered
 
-    cols = [c for c in METRIC_COLUMNS if columns is None or c[0] in columns]
+    cols = (list(METRIC_COLUMNS) if columns is None
+            else [(c, METRICS[c].title, METRICS[c].fmt) for c in columns])
     header = ["cell", *summary.varying, "n"] + [title for _, title, _ in cols]
     rows = []
     for r in ordered(summary.rows):
@@ -73,8 +74,9 @@ def table_rows(summary: Summary, columns: tuple[str, ...] | None = None,
 TERMINAL_TITLES = {"params_total": "params", "first_epoch_s": "1st epoch s", "steady_epoch_s": "epoch s",
                    "steady_step_ms": "step ms", "samples_per_s": "samples/s", "peak_rss_mb": "RSS MB",
                    "test_acc": "test acc", "time_to_target_s": "to target s", "gflops": "GFLOP/s",
-                   "peak_pct": "% peak"}
-DROP_ORDER = ("samples_per_s", "params_total", "peak_pct", "gflops", "first_epoch_s", "peak_rss_mb",
+                   "peak_pct": "% peak", "infer_b1_p50_ms": "b1 p50 ms", "infer_bn_p50_ms": "batch p50 ms",
+                   "stream_p50_ms": "ms/token"}
+DROP_ORDER = ("infer_bn_p50_ms", "samples_per_s", "params_total", "peak_pct", "gflops", "first_epoch_s", "peak_rss_mb",
               "steady_epoch_s", "time_to_target_s", "test_acc")
 
 

@@ -190,6 +190,9 @@ def html(summary: Summary) -> str:
         parts.append("<h3>Scaling</h3><p class=\"note\">Power laws fitted by least squares on log–log axes to cells "
                      "that differ in one setting only (the points and lines are in the scaling figures).</p><ul>"
                      + "".join(f"<li>{escape(f.sentence())}</li>" for f in scaling) + "</ul>")
+    from rnnbench.report import inference
+
+    parts.append(inference.html(summary))
     diffs = thread_differences(summary)
     if diffs:
         parts.append("<h3>Threads differ between cells</h3><p>Timings of cells with different thread setups do "
@@ -226,6 +229,9 @@ def markdown(summary: Summary) -> list[str]:
     from rnnbench.report import scaling
 
     out += [md_escape(line) if line.startswith("- ") else line for line in scaling.markdown(summary)]
+    from rnnbench.report import inference
+
+    out += inference.markdown(summary)
     diffs = thread_differences(summary)
     if diffs:
         out += ["## Threads differ between cells", "",

@@ -184,50 +184,52 @@ def make_plots(summary: Summary) -> list[Plot]:
     plots: list[Plot] = []
     with matplotlib.rc_context({"svg.fonttype": "none", "text.parse_math": False, "font.size": 9,
                                 "axes.titlesize": 10, "figure.dpi": 100}):
-        # curves, one panel per backend
-        backends = list(dict.fromkeys(r["backend"] for r in rows))
-        labels = [row_name(r, varying, with_backend=False) for r in rows]
-        colors = _colors(labels)
-        panels = [(b, [(row_name(r, varying, False), r) for r in rows if r["backend"] == b]) for b in backends]
-        fig = _curves_figure("curves-by-backend", "Per backend: test accuracy and loss per epoch", panels, colors)
-        plots.append(Plot("curves-by-backend", "Learning curves by backend",
-                          "Test accuracy (top) and loss (bottom) after each epoch; the architectures of one "
-                          "backend side by side. Lines: median over repeats; band: min–max.",
-                          _svg(fig, "curves-by-backend")))
-        # curves, one panel per model (architecture variant), lines per backend
-        if len(backends) > 1:
-            models = list(dict.fromkeys(r["model"] for r in sorted(rows, key=lambda r: ARCH_ORDER.get(r["arch"], 9))))
-            extra = lambda r: ", ".join(f"{k}={r.get(k)}" for k in varying)  # noqa: E731
-            lab = lambda r: r["backend"] + (f" [{extra(r)}]" if extra(r) else "")  # noqa: E731
-            colors_b = _colors([lab(r) for r in rows])
-            panels = [(m, [(lab(r), r) for r in rows if r["model"] == m]) for m in models]
-            fig = _curves_figure("curves-by-model", "Per architecture: each backend's curves", panels, colors_b)
-            plots.append(Plot("curves-by-model", "Learning curves by architecture",
-                              "One architecture across backends: test accuracy (top) and loss (bottom) per epoch.",
-                              _svg(fig, "curves-by-model")))
-        # accuracy against training time
-        fig = _figure(8.0, 4.6)
-        ax = fig.subplots()
-        all_colors = _colors([row_name(r, varying) for r in rows])
-        for r in rows:
-            label = row_name(r, varying)
-            xs, med, _, _ = _curve(r["_records"], "test_acc", x="elapsed_train_s")
-            if xs:
-                ax.plot(xs, med, marker="o", ms=3, color=all_colors[label], label=label)
-        targets = sorted({r["target_accuracy"] for r in rows if r.get("target_accuracy") is not None})
-        for t in targets:
-            ax.axhline(t, color="#555555", linestyle="--", linewidth=1)
-            ax.annotate(f"target {t:g}", xy=(0, t), xycoords=("axes fraction", "data"), xytext=(4, 3),
-                        textcoords="offset points", fontsize=8, color="#555555")
-        ax.set_xlabel("cumulative training time, s (evaluation excluded)")
-        ax.set_ylabel("test accuracy")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
-        fig.suptitle("Test accuracy against training time", fontsize=11)
-        plots.append(Plot("accuracy-vs-time", "Accuracy against training time",
-                          "Median over repeats of each epoch's test accuracy at its cumulative training time; "
-                          "where a line first crosses the dashed target is the time to accuracy.",
-                          _svg(fig, "accuracy-vs-time")))
+        trained = [r for r in rows if any((x.get("metrics") or {}).get("epochs") for x in r["_records"])]
+        if trained:  # task = "infer" cells without training have no curves
+            # curves, one panel per backend
+            backends = list(dict.fromkeys(r["backend"] for r in trained))
+            labels = [row_name(r, varying, with_backend=False) for r in trained]
+            colors = _colors(labels)
+            panels = [(b, [(row_name(r, varying, False), r) for r in trained if r["backend"] == b]) for b in backends]
+            fig = _curves_figure("curves-by-backend", "Per backend: test accuracy and loss per epoch", panels, colors)
+            plots.append(Plot("curves-by-backend", "Learning curves by backend",
+                              "Test accuracy (top) and loss (bottom) after each epoch; the architectures of one "
+                              "backend side by side. Lines: median over repeats; band: min–max.",
+                              _svg(fig, "curves-by-backend")))
+            # curves, one panel per model (architecture variant), lines per backend
+            if len(backends) > 1:
+                models = list(dict.fromkeys(r["model"] for r in sorted(trained, key=lambda r: ARCH_ORDER.get(r["arch"], 9))))
+                extra = lambda r: ", ".join(f"{k}={r.get(k)}" for k in varying)  # noqa: E731
+                lab = lambda r: r["backend"] + (f" [{extra(r)}]" if extra(r) else "")  # noqa: E731
+                colors_b = _colors([lab(r) for r in trained])
+                panels = [(m, [(lab(r), r) for r in trained if r["model"] == m]) for m in models]
+                fig = _curves_figure("curves-by-model", "Per architecture: each backend's curves", panels, colors_b)
+                plots.append(Plot("curves-by-model", "Learning curves by architecture",
+                                  "One architecture across backends: test accuracy (top) and loss (bottom) per epoch.",
+                                  _svg(fig, "curves-by-model")))
+            # accuracy against training time
+            fig = _figure(8.0, 4.6)
+            ax = fig.subplots()
+            all_colors = _colors([row_name(r, varying) for r in trained])
+            for r in trained:
+                label = row_name(r, varying)
+                xs, med, _, _ = _curve(r["_records"], "test_acc", x="elapsed_train_s")
+                if xs:
+                    ax.plot(xs, med, marker="o", ms=3, color=all_colors[label], label=label)
+            targets = sorted({r["target_accuracy"] for r in trained if r.get("target_accuracy") is not None})
+            for t in targets:
+                ax.axhline(t, color="#555555", linestyle="--", linewidth=1)
+                ax.annotate(f"target {t:g}", xy=(0, t), xycoords=("axes fraction", "data"), xytext=(4, 3),
+                            textcoords="offset points", fontsize=8, color="#555555")
+            ax.set_xlabel("cumulative training time, s (evaluation excluded)")
+            ax.set_ylabel("test accuracy")
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize=7, loc="best")
+            fig.suptitle("Test accuracy against training time", fontsize=11)
+            plots.append(Plot("accuracy-vs-time", "Accuracy against training time",
+                              "Median over repeats of each epoch's test accuracy at its cumulative training time; "
+                              "where a line first crosses the dashed target is the time to accuracy.",
+                              _svg(fig, "accuracy-vs-time")))
 
         plots += _generalization_plots(rows, varying)
         plots += _scaling_plots(summary)
