@@ -194,8 +194,10 @@ class CellSettings(BaseModel):
 
     @model_validator(mode="after")
     def _check_combinations(self) -> "CellSettings":
-        from rnnbench.architectures import CLASSIC
+        from rnnbench.architectures import BUILTIN, CLASSIC, load
 
+        if self.arch in BUILTIN:
+            load(self.arch).check(self)  # rnnbench's own: imported without a framework, checked now
         if self.arch not in CLASSIC:
             for name, value, default in (("impl", self.impl, "fused"), ("init", self.init, "framework"),
                                          ("recurrent_dropout", self.recurrent_dropout, 0.0)):

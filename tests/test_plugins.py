@@ -148,3 +148,8 @@ def test_verify_checks_a_plugin_across_frameworks_and_the_min_rnns_against_their
             for check in ("sequential↔trained (torch)", "sequential↔trained (keras)", "torch→keras"):
                 assert (f"{name} x{layers}", check) in checks
     assert all(r.passed for r in rows), [(r.case, r.check, r.max_abs_out_diff, r.worst) for r in rows if not r.passed]
+
+
+def test_what_a_built_in_architecture_does_not_offer_is_a_suite_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="minGRU is unidirectional here"):
+        load_suite(str(write_suite(tmp_path, TINY + '[matrix]\narch = ["mingru"]\nbidirectional = [true]\n')))

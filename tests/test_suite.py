@@ -76,6 +76,7 @@ READY_SUITES = {
     "modes": 2 * 2 * 2 + 2,  # arch 2 × backend 2 × mode 2, plus torch with compile_rnn for GRU and LSTM
     "scaling": 2 * 2 * (4 + 3),  # arch 2 × backend 2 × (maxlen 4 at 128 units + units 3 more at maxlen 200)
     "min-rnn": 4 * 2,  # arch 4 (GRU, LSTM, minGRU, minLSTM) × maxlen 2 on torch
+    "infer": 4 * 2,  # arch 4 × backend 2
 }
 
 
