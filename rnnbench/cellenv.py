@@ -46,6 +46,18 @@ def core_slots(jobs: int, need: int, what: str = "cells") -> list[list[int]]:
     return [cores[i * need:(i + 1) * need] for i in range(jobs)]
 
 
+# glibc >= 2.35 madvises its heap and mmapped chunks for transparent huge pages with this tunable
+# (TensorFlow's and oneDNN's buffers come from malloc); PyTorch's CPU allocator does the same for
+# its own allocations of 2 MB and more when THP_MEM_ALLOC_ENABLE is set.
+GLIBC_HUGE_PAGES = "glibc.malloc.hugetlb=1"
+
+
+def huge_pages_environment(env: dict[str, str]) -> dict[str, str]:
+    """What ``huge_pages = true`` adds to a worker's environment (other glibc tunables kept)."""
+    tunables = [t for t in env.get("GLIBC_TUNABLES", "").split(":") if t and not t.startswith("glibc.malloc.hugetlb=")]
+    return {"GLIBC_TUNABLES": ":".join([*tunables, GLIBC_HUGE_PAGES]), "THP_MEM_ALLOC_ENABLE": "1"}
+
+
 def cell_environment(settings: "CellSettings", base: dict[str, str] | None = None,
                      gpu: int | None = None) -> dict[str, str]:
     """The worker's environment. A CPU cell sees no GPU (so TensorFlow or JAX cannot pick one up
@@ -72,6 +84,8 @@ def cell_environment(settings: "CellSettings", base: dict[str, str] | None = Non
     )
     if not settings.onednn:
         env["TF_ENABLE_ONEDNN_OPTS"] = "0"  # TensorFlow reads it at import; torch is told by its adapter
+    if settings.huge_pages:
+        env.update(huge_pages_environment(env))
     if settings.backend.startswith("keras-"):
         env["KERAS_BACKEND"] = settings.backend.removeprefix("keras-")
     # flush_denormal is applied by the torch adapters from the settings (TF and XLA flush already).

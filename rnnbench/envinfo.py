@@ -79,6 +79,26 @@ def versions() -> dict[str, str]:
     return found
 
 
+def transparent_huge_pages() -> str | None:
+    """The kernel's THP mode (``always``, ``madvise`` or ``never``), None where it cannot be read."""
+    try:
+        text = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+    except OSError:
+        return None
+    return text[text.find("[") + 1:text.find("]")] if "[" in text else text.strip()
+
+
+def huge_pages_mb() -> float | None:
+    """This process's anonymous memory backed by transparent huge pages now, in MB (Linux)."""
+    try:
+        for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+            if line.startswith("AnonHugePages:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def machine() -> dict[str, Any]:
     from rnnbench import __version__
 

@@ -141,6 +141,11 @@ class CellSettings(BaseModel):
         True, description="let PyTorch and TensorFlow use oneDNN kernels (false: PyTorch's LSTM runs ATen's "
         "own loop like its GRU; TensorFlow gets TF_ENABLE_ONEDNN_OPTS=0)",
     )
+    huge_pages: bool = Field(
+        False, description="back the worker's memory with transparent huge pages (glibc's malloc and PyTorch's "
+        "allocator ask for 2 MB pages): takes away the per-process luck of where its memory lies physically, "
+        "which made 1 in 5 LSTM/torch processes ~27% slower here; needs the kernel's THP set to madvise or always",
+    )
     device: str = Field(
         "cpu", description="where the model trains: cpu, cuda (any free GPU: "
         "each concurrent cell gets its own) or cuda:N (that GPU). A GPU cell on a machine without one is recorded "

@@ -11,6 +11,7 @@ import pytest
 
 from rnnbench.cellenv import cell_cpus, cell_environment
 from rnnbench.suite import Cell, CellSettings
+from helpers import require_module
 
 
 def test_cell_cpus_take_the_first_threads_cores() -> None:
@@ -77,3 +78,34 @@ def test_every_record_carries_the_rnnbench_version(tmp_path: Path) -> None:
     cell = Cell(CellSettings(backend="fake", epochs=1, train_size=64, test_size=32, maxlen=20, num_words=200,
                              batch_size=32, warmup_steps=0))
     assert run_cell_process(cell, tmp_path, "run")["env"]["rnnbench"] == __version__
+
+
+def test_huge_pages_ask_glibc_and_pytorch_for_them_and_keep_other_tunables() -> None:
+    env = cell_environment(CellSettings(huge_pages=True), base={"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"})
+    assert env["GLIBC_TUNABLES"] == "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"
+    assert env["THP_MEM_ALLOC_ENABLE"] == "1"
+    plain = cell_environment(CellSettings(), base={})
+    assert "GLIBC_TUNABLES" not in plain and "THP_MEM_ALLOC_ENABLE" not in plain
+
+
+def test_a_huge_pages_worker_really_runs_on_huge_pages(tmp_path: Path) -> None:
+    """A real PyTorch worker: its record says how much of its memory huge pages back (where the
+    kernel offers them on request, as most Linux distributions do: THP ``madvise``)."""
+    require_module("torch")
+    from rnnbench.envinfo import transparent_huge_pages
+    from rnnbench.executors.local import run_cell_process
+
+    mode = transparent_huge_pages()
+    if mode not in ("madvise", "always"):
+        pytest.skip(f"the kernel's transparent huge pages are {mode!r} here")
+    records = {}
+    for huge in (False, True):
+        cell = Cell(CellSettings(backend="torch", threads=1, epochs=1, train_size=128, test_size=64, maxlen=50,
+                                 num_words=2000, batch_size=64, units=32, embedding_dim=32, warmup_steps=0,
+                                 huge_pages=huge))
+        records[huge] = run_cell_process(cell, tmp_path / str(huge), "run")
+        assert records[huge]["status"] == "ok", records[huge].get("log_tail")
+        assert records[huge]["env"]["transparent_huge_pages"] == mode
+    assert records[True]["env"]["huge_pages_mb"] >= 2
+    if mode == "madvise":
+        assert records[False]["env"]["huge_pages_mb"] == 0

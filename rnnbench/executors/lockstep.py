@@ -8,13 +8,14 @@ executor; a dead side leaves the other to finish alone (its steps are then unpai
 
 Each worker also gets an environment variable of random length (:data:`LAYOUT_PAD_VAR`, 0 to
 4095 bytes, drawn anew for every process). The size of a process's environment and the paths
-it runs from move where its stack and heap lie, and with them cache and page alignment; a
-process can land in a slow layout and stay there (Mytkowicz et al., "Producing wrong data
-without doing anything obviously wrong!", ASPLOS 2009). Measured here: LSTM/torch A/A pairs
-fell into a slow state through one venv's path and not through another's. Two sides run from
-two venvs would each keep their own layout luck for the whole run, a bias that looks like a
-regression; a fresh random padding for every process turns it into noise that the pairs
-average out (setup randomization, as in Stabilizer, Curtsinger & Berger 2013).
+it runs from move where its stack lies (Mytkowicz et al., "Producing wrong data without doing
+anything obviously wrong!", ASPLOS 2009); two sides run from two venvs would otherwise each keep
+their own layout for the whole run, a bias that looks like a regression, where a fresh random
+padding per process turns it into noise that the pairs average out (setup randomization, as in
+Stabilizer, Curtsinger & Berger 2013). The padding's length is recorded (``layout_pad``).
+Measured since: among 860 LSTM/torch processes, how often one ran in the slow state did not
+depend on that length; the slow state is most likely where its memory landed physically, and what
+removed it (measured) is the cell setting ``huge_pages`` (:mod:`rnnbench.cellenv`).
 """
 
 from __future__ import annotations
