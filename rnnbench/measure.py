@@ -180,9 +180,10 @@ def selected_figures(epochs: list[dict[str, Any]], sel: tuple[int, str]) -> dict
     }
 
 
-def declared_figures(settings: "CellSettings", framework: str) -> dict[str, Any]:
+def declared_figures(settings: "CellSettings", framework: str, params: dict[str, Any]) -> dict[str, Any]:
     """What the cell's architecture declares of itself (:mod:`rnnbench.architectures.base`):
-    its recurrent parameter count, recorded beside the framework's count, and the training
+    its recurrent parameter count, recorded beside the framework's count (``params_note`` says
+    when they differ), and the training
     FLOPs of one step (forward ×3 for the backward pass), which the report turns into GFLOP/s.
     The fake backend has no architecture."""
     if framework not in ("torch", "keras"):
@@ -195,6 +196,10 @@ def declared_figures(settings: "CellSettings", framework: str) -> dict[str, Any]
     n = arch.recurrent_params(settings, framework)
     if n is not None:
         out["params_declared_recurrent"] = n
+        counted = params.get("recurrent")
+        if counted is not None and counted != n:
+            out["params_note"] = (f"{arch.label} declares {n:,} recurrent parameters; {framework} counts "
+                                  f"{counted:,}")
     f = arch.forward_flops_per_timestep(settings)
     if f is not None:
         head = 2.0 * arch.features(settings)
@@ -227,7 +232,7 @@ def run_protocol(
     backend.build(data.vocab_size)
     build_s = time.perf_counter() - t_build
     params = backend.param_counts()
-    declared = declared_figures(settings, getattr(backend, "framework", ""))
+    declared = declared_figures(settings, getattr(backend, "framework", ""), params)
     emit({"event": "built", "params": params, "steps_per_epoch": steps_per_epoch, "epochs": settings.epochs})
 
     epochs: list[dict[str, Any]] = []
@@ -386,7 +391,7 @@ def run_inference(settings: "CellSettings", backend: Any, data: Any, emit: Calla
         out["build_s"] = time.perf_counter() - t0
         params = backend.param_counts()
         out.update({"params": params, "params_total": params.get("total"),
-                    **declared_figures(settings, getattr(backend, "framework", ""))})
+                    **declared_figures(settings, getattr(backend, "framework", ""), params)})
         emit({"event": "built", "params": params, "steps_per_epoch": 0, "epochs": 0})
     x = np.ascontiguousarray(data.x_test)
     n = len(x)
@@ -394,6 +399,7 @@ def run_inference(settings: "CellSettings", backend: Any, data: Any, emit: Calla
     batches: dict[str, Any] = {}
     for b in sorted({1, settings.batch_size}):
         if b > n:
+            batches[str(b)] = {"note": f"not measured: a batch of {b} needs {b} test reviews, there are {n}"}
             continue
         times = []
         for i in range(settings.warmup_steps + settings.infer_requests):

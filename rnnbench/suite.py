@@ -26,7 +26,6 @@ from rnnbench.cells import digest, identity
 from rnnbench.errors import UserError
 
 BackendName = Literal["torch", "keras-tensorflow", "keras-torch", "keras-jax", "fake"]
-ARCHS: tuple[str, ...] = ("gru", "lstm", "rnn", "mingru", "minlstm")  # the built-in architectures
 BACKENDS: tuple[str, ...] = ("torch", "keras-tensorflow", "keras-torch", "keras-jax", "fake")
 
 
@@ -205,7 +204,8 @@ class CellSettings(BaseModel):
             load(self.arch).check(self)  # rnnbench's own: imported without a framework, checked now
         if self.arch not in CLASSIC:
             for name, value, default in (("impl", self.impl, "fused"), ("init", self.init, "framework"),
-                                         ("recurrent_dropout", self.recurrent_dropout, 0.0)):
+                                         ("recurrent_dropout", self.recurrent_dropout, 0.0),
+                                         ("gru_reset", self.gru_reset, "after"), ("compile_rnn", self.compile_rnn, False)):
                 if value != default:
                     raise ValueError(f"{name} = {value!r} applies to the built-in gru, lstm and rnn only, "
                                      f"not to arch = {self.arch!r}")
@@ -215,6 +215,13 @@ class CellSettings(BaseModel):
             raise ValueError('recurrent_dropout needs impl = "fused" (the explicit cells have none)')
         if self.task == "train" and self.train_first:
             raise ValueError('train_first needs task = "infer"')
+        if self.task == "infer":
+            if self.mode != "eager":
+                raise ValueError('task = "infer" serves the eager model (mode = "compiled" compiles the training step)')
+            if self.backend == "fake":
+                raise ValueError('backend = "fake" has no inference: task = "infer" needs a framework')
+            if self.warmup_steps < 1:
+                raise ValueError('task = "infer" needs warmup_steps >= 1: the first request traces the model')
         if self.compile_rnn and (self.mode != "compiled" or self.backend != "torch"):
             raise ValueError('compile_rnn needs mode = "compiled" on backend = "torch" (it is a TorchDynamo switch)')
         if self.max_steps_per_epoch is not None and self.warmup_steps >= self.max_steps_per_epoch:

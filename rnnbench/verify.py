@@ -616,8 +616,8 @@ def config_for(archs: Iterable[str] | None = None, quick: bool = False) -> Verif
             variants.append(key)
         elif key in ARCH_VARIANTS:
             variants.extend(ARCH_VARIANTS[key])
-        elif a not in CLASSIC and target(a) is not None:
-            plugins.append(a)
+        elif (name := a if ":" in a else key) not in CLASSIC and target(name) is not None:
+            plugins.append(name)
         else:
             raise UserError(f"verify: unknown arch '{a}'", hint=f"choose {', '.join(BUILTIN)}, gru-before, an "
                             "installed plugin or package.module:Name")
@@ -645,10 +645,17 @@ def run_verify(cfg: VerifyConfig | None = None, progress: Any = None) -> list[Ve
             if progress:
                 progress(case_name(variant, bidirectional, layers))
         for name in cfg.plugins:
+            found = 0
             for layers in sorted({n for _, n in cfg.shapes}):
-                rows.extend(verify_architecture(name, layers, cfg))
+                checked = verify_architecture(name, layers, cfg)
+                rows.extend(checked)
+                found += len(checked)
                 if progress:
                     progress(f"{name} x{layers}")
+            if not found:
+                raise UserError(f"verify: architecture {name!r} offers nothing to check",
+                                hint="supply torch_sequential/keras_sequential (checked against the trained layer) "
+                                "or torch_to_keras (PyTorch against Keras), and a check() that accepts 1 layer")
         if cfg.adam_step:
             for optimizer in cfg.optimizers:
                 for variant in cfg.variants:

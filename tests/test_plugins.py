@@ -5,6 +5,8 @@ recorded failure. The plugin package lives in tests/plugins/, outside rnnbench."
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -121,6 +123,7 @@ backend = "keras-tensorflow"
         m = r["metrics"]
         # counted by the framework, and as the plugin declares it: 16 · (16 + 2)
         assert m["params"]["recurrent"] == m["params_declared_recurrent"] == 16 * 18
+        assert "params_note" not in m
         assert m["params"]["embedding"] == 500 * 16 and m["params"]["head"] == 17
         assert m["train_flops_per_step"] == 3.0 * (2 * 16 * 16 * 20 + 2 * 16) * 64
         assert "plugin layer IndRNN" in r["env"]["kernel"]
@@ -153,3 +156,58 @@ def test_verify_checks_a_plugin_across_frameworks_and_the_min_rnns_against_their
 def test_what_a_built_in_architecture_does_not_offer_is_a_suite_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="minGRU is unidirectional here"):
         load_suite(str(write_suite(tmp_path, TINY + '[matrix]\narch = ["mingru"]\nbidirectional = [true]\n')))
+
+
+def test_settings_of_the_classic_layers_are_refused_for_other_architectures(tmp_path: Path) -> None:
+    for body in ('gru_reset = "before"', 'mode = "compiled"\ncompile_rnn = true'):
+        text = TINY.replace("[defaults]\n", f"[defaults]\n{body}\n", 1) + '[matrix]\narch = ["mingru"]\n'
+        with pytest.raises(UserError, match="applies to the built-in gru, lstm and rnn only"):
+            load_suite(str(write_suite(tmp_path, text)))
+
+
+def test_verify_imports_a_plugin_from_the_current_folder_and_refuses_one_with_nothing_to_check() -> None:
+    """The console script, started in the plugin's folder with nothing on PYTHONPATH (as a user
+    would): the plugin is found where `rnnbench run`'s workers find it."""
+    require_module("torch")
+    require_module("tensorflow")
+    exe = Path(sys.executable).with_name("rnnbench")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    ok = subprocess.run([str(exe), "verify", "--arch", "demo_cells:IndRNN", "--quick"], cwd=PLUGINS, env=env,
+                        capture_output=True, text=True, timeout=600)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "IndRNN x1" in ok.stdout and "torch→keras" in ok.stdout
+    bare = subprocess.run([str(exe), "verify", "--arch", "demo_cells:TorchOnly", "--quick"], cwd=PLUGINS, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert bare.returncode == 2, bare.stdout + bare.stderr
+    assert "offers nothing to check" in bare.stdout + bare.stderr
+
+
+def test_a_declared_parameter_count_the_framework_does_not_confirm_is_noted(plugin_path: Path) -> None:
+    from rnnbench.measure import declared_figures
+    from rnnbench.suite import CellSettings
+
+    s = CellSettings(arch="demo_cells:IndRNN", units=16, embedding_dim=16)
+    assert "params_note" not in declared_figures(s, "torch", {"recurrent": 16 * 18})
+    assert declared_figures(s, "torch", {"recurrent": 300})["params_note"] == (
+        "IndRNN declares 288 recurrent parameters; torch counts 300")
+
+
+@pytest.mark.parametrize("arch", ["mingru", "minlstm"])
+def test_the_min_rnns_declare_the_parameters_both_frameworks_count(arch: str) -> None:
+    require_module("torch")
+    require_module("tensorflow")
+    from rnnbench.architectures import load
+    from rnnbench.suite import CellSettings
+    from rnnbench.verify import _ensure_keras_tensorflow
+
+    _ensure_keras_tensorflow()
+    s = CellSettings(arch=arch, units=16, embedding_dim=8, layers=2)
+    a = load(arch)
+    expected = a.recurrent_params(s, "torch")
+    assert expected == (2 if arch == "mingru" else 3) * 16 * ((8 + 1) + (16 + 1))
+    assert sum(p.numel() for p in a.torch_layer(s).parameters()) == expected
+    import numpy as np
+
+    layer = a.keras_layer(s)
+    layer(np.zeros((1, 3, 8), dtype="float32"))
+    assert sum(int(np.prod(w.shape)) for w in layer.weights) == expected

@@ -12,9 +12,12 @@ table for a source tree that was never installed.
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import sys
 from functools import lru_cache
 from importlib.metadata import entry_points
+from typing import Any
 
 from rnnbench.architectures.base import Architecture
 
@@ -69,6 +72,19 @@ def label(name: str) -> str:
     return LABELS.get(name) or name.rpartition(":")[2]
 
 
+def _import(module: str) -> Any:
+    """Import ``module`` as a worker started with ``python -m`` would: from the current folder too
+    (the console script's own ``sys.path`` does not hold it)."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        cwd = os.getcwd()
+        if e.name != module.partition(".")[0] or cwd in sys.path:
+            raise
+        sys.path.insert(0, cwd)
+        return importlib.import_module(module)
+
+
 def load(name: str) -> Architecture:
     """The architecture ``name`` stands for (imported now). PluginError says what failed."""
     spec = target(name)
@@ -76,7 +92,7 @@ def load(name: str) -> Architecture:
         raise PluginError(check_name.__doc__ or name)  # pragma: no cover - suites are validated first
     module, _, attr = spec.partition(":")
     try:
-        obj = getattr(importlib.import_module(module), attr)
+        obj = getattr(_import(module), attr)
     except Exception as e:  # noqa: BLE001 - anything a plugin's import raises is its failure
         raise PluginError(f"architecture {name!r} ({spec}) failed to import: {type(e).__name__}: {e}") from e
     arch = obj() if isinstance(obj, type) else obj

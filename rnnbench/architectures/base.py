@@ -25,9 +25,14 @@ Everything else is optional and makes the records and checks richer:
   weights that computes the same function step by step (the definition), checked against the
   trained layer by ``rnnbench verify``;
 * ``torch_to_keras(state, settings)``: the torch layer's ``state_dict`` (numpy arrays) as the
-  Keras layer's ``get_weights()`` list; with it ``verify`` checks the two frameworks agree;
-* ``torch_stream(settings)`` / ``keras_stream(settings)``: one token at a time with the state
-  carried (inference, ``task = "infer"``); see :mod:`rnnbench.architectures.builtin`.
+  Keras layer's ``get_weights()`` list; with it ``verify`` checks the two frameworks agree
+  (it maps the gradients with the same function, so it must rearrange — transpose, reorder,
+  split — and not add tensors together);
+* on the layer itself, ``step(x_t, state)`` → ``(features, state)`` for one token ``[batch,
+  embedding_dim]``, and ``init_state(batch, device)`` (PyTorch) or ``init_state(batch)`` (Keras)
+  → the state before the first token: with them ``task = "infer"`` streams one token at a time
+  with the state carried (the built-ins stream through their fused layers without them; see
+  :mod:`rnnbench.backends.torch_min` for an example).
 
 A plugin is named in a suite as ``arch = "package.module:Name"`` (``Name`` an
 :class:`Architecture` subclass or instance), or by a short name registered in the

@@ -62,7 +62,8 @@ class MinRNN(Architecture):
         from rnnbench.backends.keras_min import MinRNNLayer
 
         s = settings
-        return MinRNNLayer(self.kind, s.units, s.layers, s.dropout if s.layers > 1 else 0.0, sequential=sequential)
+        return MinRNNLayer(self.kind, s.units, s.layers, s.dropout if s.layers > 1 else 0.0, sequential=sequential,
+                           seed=s.seed)
 
     def torch_sequential(self, settings: "CellSettings") -> Any:
         return self.torch_layer(settings, sequential=True)

@@ -468,16 +468,18 @@ class KerasBackend:
                     x_t, st = cell(x_t, list(st), training=False)
                     new.append(list(st) if isinstance(st, (list, tuple)) else [st])
                 return x_t, new
+
+            def init() -> Any:
+                return [[keras.ops.zeros((1, n)) for n in group] for group in sizes]
         else:
             layer = model.get_layer("rnn")
-            if not hasattr(layer, "step"):
-                return (f"not streamed: {s.arch}'s Keras layer has no step(x_t, state) "
+            if not (hasattr(layer, "step") and hasattr(layer, "init_state")):
+                return (f"not streamed: {s.arch}'s Keras layer has no step(x_t, state) and init_state(batch) "
                         "(see rnnbench.architectures.base)")
-            sizes = [[s.units]] * s.layers
+            core = layer.step
 
-            def core(x_t: Any, states: Any) -> tuple[Any, Any]:
-                x_t, new = layer.step(x_t, [st[0] for st in states])
-                return x_t, [[h] for h in new]
+            def init() -> Any:
+                return layer.init_state(1)
 
         def raw(token: Any, states: Any) -> tuple[Any, Any]:
             features, states = core(embedding(token), states)
@@ -488,9 +490,6 @@ class KerasBackend:
             import tensorflow as tf
 
             fn = tf.function(raw, reduce_retracing=True)
-
-        def init() -> Any:
-            return [[keras.ops.zeros((1, n)) for n in group] for group in sizes]
 
         def step(token: int, state: Any) -> tuple[float, Any]:
             p, state = fn(keras.ops.convert_to_tensor(np.array([token], dtype="int32")), state)

@@ -12,7 +12,7 @@ from typing import Any
 import keras
 from keras import ops
 
-GATES = {"mingru": 2, "minlstm": 3}
+from rnnbench.architectures.minimal import GATES
 
 
 def _logcumsumexp(x: Any) -> Any:
@@ -42,9 +42,10 @@ class MinRNNLayer(keras.layers.Layer):
     """``layers`` minGRU or minLSTM layers on ``[batch, time, inputs]``; returns the last final state."""
 
     def __init__(self, kind: str, units: int, layers: int = 1, dropout: float = 0.0, sequential: bool = False,
-                 **kwargs: Any) -> None:
+                 seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.kind, self.units, self.n_layers, self.rate, self.sequential = kind, units, layers, dropout, sequential
+        self.seed_generator = keras.random.SeedGenerator(seed)
         self.kernels: list[Any] = []
         self.biases: list[Any] = []
 
@@ -52,8 +53,11 @@ class MinRNNLayer(keras.layers.Layer):
         width = GATES[self.kind] * self.units
         for n in range(self.n_layers):
             inputs = input_shape[-1] if n == 0 else self.units
-            self.kernels.append(self.add_weight(shape=(inputs, width), initializer="glorot_uniform", name=f"kernel_{n}"))
-            self.biases.append(self.add_weight(shape=(width,), initializer="zeros", name=f"bias_{n}"))
+            # PyTorch's nn.Linear initialisation (kernel and bias uniform in ±1/√inputs), so that a
+            # cell starts from the same distribution of weights on either framework
+            init = keras.initializers.RandomUniform(-inputs ** -0.5, inputs ** -0.5)
+            self.kernels.append(self.add_weight(shape=(inputs, width), initializer=init, name=f"kernel_{n}"))
+            self.biases.append(self.add_weight(shape=(width,), initializer=init, name=f"bias_{n}"))
 
     def coefficients(self, proj: Any) -> tuple[Any, Any]:
         if self.kind == "mingru":
@@ -72,26 +76,22 @@ class MinRNNLayer(keras.layers.Layer):
         diff = ops.softplus(-kf) - ops.softplus(-ki)
         return -ops.softplus(diff), -ops.softplus(-diff) + log_g(h_tilde)
 
-    def _layer(self, n: int, x: Any) -> Any:
-        proj = ops.matmul(x, self.kernels[n]) + self.biases[n]
-        if not self.sequential:
-            log_a, log_b = self.log_coefficients(proj)
-            a_star = ops.cumsum(log_a, axis=1)
-            return ops.exp(a_star + _logcumsumexp(log_b - a_star))
-        a, b = self.coefficients(proj)  # eager only: a Python loop over the (known) time steps
-        h = ops.zeros_like(b[:, 0])
-        out = []
-        for t in range(int(x.shape[1])):
-            h = a[:, t] * h + b[:, t]
-            out.append(h)
-        return ops.stack(out, axis=1)
-
     def call(self, x: Any, training: bool | None = None) -> Any:
+        if self.sequential:  # the definition, through the same step() that streaming runs (eager; no dropout)
+            state = self.init_state(int(x.shape[0]))
+            for t in range(int(x.shape[1])):
+                h, state = self.step(x[:, t], state)
+            return h
         for n in range(self.n_layers):
             if n and self.rate and training:
-                x = keras.random.dropout(x, self.rate)
-            x = self._layer(n, x)
+                x = keras.random.dropout(x, self.rate, seed=self.seed_generator)
+            log_a, log_b = self.log_coefficients(ops.matmul(x, self.kernels[n]) + self.biases[n])
+            a_star = ops.cumsum(log_a, axis=1)
+            x = ops.exp(a_star + _logcumsumexp(log_b - a_star))
         return x[:, -1]
+
+    def init_state(self, batch: int) -> list[Any]:
+        return [ops.zeros((batch, self.units)) for _ in range(self.n_layers)]
 
     def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
         return (input_shape[0], self.units)

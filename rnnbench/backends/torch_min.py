@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-GATES = {"mingru": 2, "minlstm": 3}
+from rnnbench.architectures.minimal import GATES
 
 
 def g(x: torch.Tensor) -> torch.Tensor:
@@ -55,23 +55,16 @@ class MinRNNStack(nn.Module):
         diff = F.softplus(-kf) - F.softplus(-ki)
         return -F.softplus(diff), -F.softplus(-diff) + log_g(h_tilde)
 
-    def _layer(self, lin: nn.Linear, x: torch.Tensor) -> torch.Tensor:
-        proj = lin(x)
-        if not self.sequential:
-            return scan_log(*self.log_coefficients(proj))
-        a, b = self.coefficients(proj)
-        h = x.new_zeros(x.shape[0], self.hidden_size)
-        out = []
-        for t in range(x.shape[1]):
-            h = a[:, t] * h + b[:, t]
-            out.append(h)
-        return torch.stack(out, dim=1)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.sequential:  # the definition, through the same step() that streaming runs (no dropout)
+            state = self.init_state(x.shape[0], x.device)
+            for t in range(x.shape[1]):
+                h, state = self.step(x[:, t], state)
+            return h
         for n, lin in enumerate(self.linears):
             if n and self.dropout and self.training:
                 x = F.dropout(x, p=self.dropout, training=True)
-            x = self._layer(lin, x)
+            x = scan_log(*self.log_coefficients(lin(x)))
         return x[:, -1]
 
     def init_state(self, batch: int, device: torch.device | None = None) -> list[torch.Tensor]:

@@ -14,7 +14,8 @@ import typer
 
 def verify(
     arch: Optional[list[str]] = typer.Option(  # noqa: UP007 - typer needs Optional here
-        None, "--arch", help="gru (both reset conventions), lstm or rnn; repeat for several (default: all)"
+        None, "--arch", help="gru (both reset conventions), lstm, rnn, mingru, minlstm, an installed plugin's "
+        "name or package.module:Name (importable from the current folder); repeat for several (default: all built-ins)"
     ),
     quick: bool = typer.Option(
         False, "--quick", help="cross-framework pairs of fused layers only (fused↔cell kept), "

@@ -5,6 +5,7 @@ review is streamed one token at a time with the state carried. Rows are the summ
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from rnnbench.report.aggregate import Summary
@@ -18,9 +19,27 @@ NOTE = ("Forward only, evaluation mode, on test reviews padded to maxlen: one re
         "probability back. Percentiles are over each worker's timed requests (the median over repeats).")
 
 
-def _first(recs: list[dict[str, Any]]) -> dict[str, Any]:
-    return next(((r.get("metrics") or {}).get("inference") for r in recs if (r.get("metrics") or {}).get("inference")),
-                {})
+FIELDS = ("p50_ms", "p90_ms", "p99_ms", "mean_ms", "samples_per_s")
+
+
+def _median(dicts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each figure's median over the repeats that have it (a note, where none has figures)."""
+    out: dict[str, Any] = {}
+    for f in FIELDS:
+        vals = [d[f] for d in dicts if isinstance(d.get(f), (int, float))]
+        if vals:
+            out[f] = statistics.median(vals)
+    return out or next(({"note": d["note"]} for d in dicts if d.get("note")), {})
+
+
+def merged(recs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One cell's inference figures: the median over its repeats of each worker's own percentiles."""
+    infs = [i for i in ((r.get("metrics") or {}).get("inference") for r in recs) if i]
+    if not infs:
+        return {}
+    keys = sorted({k for i in infs for k in (i.get("batches") or {})}, key=int)
+    return {"batches": {k: _median([(i.get("batches") or {}).get(k) or {} for i in infs]) for k in keys},
+            "stream": _median([i.get("stream") or {} for i in infs])}
 
 
 def _f(v: Any, fmt: str = "{:.2f}") -> str:
@@ -30,19 +49,20 @@ def _f(v: Any, fmt: str = "{:.2f}") -> str:
 def rows(summary: Summary) -> list[list[str]]:
     out = []
     for r in ordered(summary.rows):
-        inf = _first(r.get("_records") or [])
+        recs = r.get("_records") or []
+        inf = merged(recs)
         if not inf:
             continue
-        batches = inf.get("batches") or {}
+        batches = inf["batches"]
         b1 = batches.get("1", {})
-        n_key = max(batches, key=int, default=None)
-        bn = batches.get(n_key, {}) if n_key and n_key != "1" else {}
+        n_key = str(((recs[0].get("settings") or {}).get("batch_size")) or max(batches, key=int, default="1"))
+        bn = batches.get(n_key, {}) if n_key != "1" else {}
         st = inf.get("stream") or {}
         stream = ([_f(st.get("p50_ms"), "{:.3f}"), _f(st.get("p90_ms"), "{:.3f}"), _f(st.get("p99_ms"), "{:.3f}"),
                    _f(1e3 / st["mean_ms"], "{:,.0f}") if st.get("mean_ms") else "—"]
                   if "p50_ms" in st else [st.get("note", "—"), "", "", ""])
         out.append([r["cell"], _f(b1.get("p50_ms")), _f(b1.get("p90_ms")), _f(b1.get("p99_ms")), n_key or "—",
-                    _f(bn.get("p50_ms")), _f(bn.get("p90_ms")), _f(bn.get("p99_ms")),
+                    bn.get("note") or _f(bn.get("p50_ms")), _f(bn.get("p90_ms")), _f(bn.get("p99_ms")),
                     _f(bn.get("samples_per_s"), "{:,.0f}"), *stream])
     return out
 

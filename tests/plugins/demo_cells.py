@@ -73,3 +73,9 @@ class Broken(Architecture):
 
     def torch_layer(self, settings: Any) -> Any:
         raise RuntimeError("broken on purpose")
+
+
+class TorchOnly(IndRNN):
+    """IndRNN for PyTorch alone: with no sequential form and no Keras twin, verify has nothing to check."""
+
+    frameworks = ("torch",)
