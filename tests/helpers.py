@@ -264,3 +264,12 @@ def cli(*args: Any) -> Any:
     from rnnbench.cli import app
 
     return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def interruptible() -> None:
+    """``preexec_fn`` for a child that a test stops with Ctrl-C: SIGINT back to its default, so the
+    child's Python turns it into KeyboardInterrupt even when the tests were started in the
+    background (``cmd &`` in a script starts them with SIGINT ignored, and children inherit that)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -107,5 +107,5 @@ def test_a_huge_pages_worker_really_runs_on_huge_pages(tmp_path: Path) -> None:
         assert records[huge]["status"] == "ok", records[huge].get("log_tail")
         assert records[huge]["env"]["transparent_huge_pages"] == mode
     assert records[True]["env"]["huge_pages_mb"] >= 2
-    if mode == "madvise":
-        assert records[False]["env"]["huge_pages_mb"] == 0
+    if mode == "madvise":  # without the setting, only what a library madvises by itself (seen: 0 or 2 MB)
+        assert records[False]["env"]["huge_pages_mb"] < records[True]["env"]["huge_pages_mb"]

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import require_module, require_shared_imdb, write_suite
+from helpers import interruptible, require_module, require_shared_imdb, write_suite
 
 ray = require_module("ray")
 RAY = str(Path(sys.executable).with_name("ray"))
@@ -102,7 +102,7 @@ def _run(tmp_path: Path, suite: Path, *args: str, wait: bool = True):  # noqa: A
     cmd = [sys.executable, "-m", "rnnbench", "run", str(suite), "--no-report", "-o", str(tmp_path / "runs"), *args]
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
     if not wait:
-        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, preexec_fn=interruptible)
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=360, check=False)
 
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import REPO, write_suite
+from helpers import REPO, interruptible, write_suite
 
 from rnnbench.errors import UserError
 from rnnbench.progress import QuietProgress
@@ -196,7 +196,8 @@ def test_ctrl_c_keeps_finished_cells_and_says_how_to_resume(tmp_path: Path) -> N
     path = write_suite(tmp_path, FAKE + '[matrix]\nseed = [1, 2, 3, 4]\n')
     runs = tmp_path / "runs"
     proc = subprocess.Popen([sys.executable, "-m", "rnnbench", "run", str(path), "--no-report", "-o", str(runs)],
-                            cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)
     results = _first_record(runs)
     if results is None:
         proc.kill()
