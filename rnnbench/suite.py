@@ -142,8 +142,8 @@ class CellSettings(BaseModel):
     )
     huge_pages: bool = Field(
         False, description="back the worker's memory with transparent huge pages (glibc's malloc and PyTorch's "
-        "allocator ask for 2 MB pages): takes away the per-process luck of where its memory lies physically, "
-        "which made 1 in 5 LSTM/torch processes ~27% slower here; needs the kernel's THP set to madvise or always",
+        "allocator ask for 2 MB pages): made rare the per-process slow state that put 1 in 5 LSTM/torch processes "
+        "~27% behind here; needs the kernel's THP set to madvise or always",
     )
     device: str = Field(
         "cpu", description="where the model trains: cpu, cuda (any free GPU: "

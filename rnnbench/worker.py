@@ -104,7 +104,6 @@ def run_cell(cell_json: dict[str, Any], events: Path | None = None, gate: Any = 
             }
         )
         from rnnbench import __version__
-
         from rnnbench.envinfo import huge_pages_mb, transparent_huge_pages
 
         worker = {"rnnbench": __version__, "cpu_affinity": sorted(os.sched_getaffinity(0)),

@@ -15,7 +15,7 @@ padding per process turns it into noise that the pairs average out (setup random
 Stabilizer, Curtsinger & Berger 2013). The padding's length is recorded (``layout_pad``).
 Measured since: among 860 LSTM/torch processes, how often one ran in the slow state did not
 depend on that length; the slow state is most likely where its memory landed physically, and what
-removed it (measured) is the cell setting ``huge_pages`` (:mod:`rnnbench.cellenv`).
+made it rare (measured) is the cell setting ``huge_pages`` (:mod:`rnnbench.cellenv`).
 """
 
 from __future__ import annotations

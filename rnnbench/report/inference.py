@@ -55,7 +55,8 @@ def rows(summary: Summary) -> list[list[str]]:
             continue
         batches = inf["batches"]
         b1 = batches.get("1", {})
-        n_key = str(((recs[0].get("settings") or {}).get("batch_size")) or max(batches, key=int, default="1"))
+        size = (recs[0].get("settings") or {}).get("batch_size")
+        n_key = str(size) if size else max(batches, key=int, default="1")
         bn = batches.get(n_key, {}) if n_key != "1" else {}
         st = inf.get("stream") or {}
         stream = ([_f(st.get("p50_ms"), "{:.3f}"), _f(st.get("p90_ms"), "{:.3f}"), _f(st.get("p99_ms"), "{:.3f}"),
