@@ -212,6 +212,27 @@ def test_ctrl_c_keeps_finished_cells_and_says_how_to_resume(tmp_path: Path) -> N
     assert not _workers(results.parent), "no worker of the interrupted run is left running"
 
 
+def test_a_ctrl_c_between_fork_and_exec_prints_no_traceback(tmp_path: Path) -> None:
+    # A terminal's Ctrl-C reaches the child too while it is still in the parent's process
+    # group (between fork and setsid). Python code run there (a preexec_fn, at-fork hooks)
+    # raised KeyboardInterrupt inside the forked copy and printed a traceback into the run's
+    # terminal (seen in CI). This hook stands for that Ctrl-C, landing in every fork's child.
+    code = """
+import os, signal, sys
+from pathlib import Path
+from rnnbench.executors.local import run_cell_process
+from rnnbench.suite import Cell, CellSettings
+os.register_at_fork(after_in_child=lambda: os.kill(os.getpid(), signal.SIGINT))
+cell = Cell(CellSettings(backend="fake", threads=1, epochs=1, train_size=64, test_size=32, maxlen=20,
+                         num_words=200, batch_size=32, warmup_steps=0))
+print(run_cell_process(cell, Path(sys.argv[1]), "run")["status"])
+"""
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, preexec_fn=interruptible)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr, proc.stderr
+
+
 def test_sigterm_stops_cleanly_like_ctrl_c_with_exit_143(tmp_path: Path) -> None:
     """``kill PID`` (a CI cancel, a scheduler) reaches the runner only: it must still kill its
     cell's worker, keep what finished, say how to resume, and exit 128 + SIGTERM."""

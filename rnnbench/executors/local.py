@@ -32,30 +32,41 @@ POLL_S = 0.05
 EventSink = Callable[[Cell, dict[str, Any]], None]
 
 
-def _child_setup(cpus: list[int], memory_limit_mb: float | None = None) -> Callable[[], None]:
-    """What the child does between fork and exec: pin itself to its cores (so every framework
-    sizes its thread pools alike, see :mod:`rnnbench.cellenv`), ask for SIGKILL when the
-    parent dies (PR_SET_PDEATHSIG) and, with ``memory_limit_mb``, cap its address space
-    (RLIMIT_AS: an allocation past it fails inside the worker, which records ``out_of_memory``)."""
+# Run by the cell's own interpreter before it execs the worker: pin to the cores, ask for
+# SIGKILL when the parent dies (PR_SET_PDEATHSIG; kept across exec) and, with a limit, cap
+# the address space (RLIMIT_AS). Stdlib only, so any side's Python (an A/B base included) can.
+_SETUP_THEN_EXEC = """
+import os, sys
+cpus, limit = sys.argv[1], int(sys.argv[2])
+if limit:
     import resource
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+try:
+    os.sched_setaffinity(0, [int(c) for c in cpus.split(",")])
+except OSError:
+    pass
+try:
+    import ctypes
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)
+except OSError:
+    pass
+os.execv(sys.argv[3], sys.argv[3:])
+"""
 
-    def setup() -> None:
-        if memory_limit_mb:
-            limit = int(memory_limit_mb * 2**20)
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        try:
-            os.sched_setaffinity(0, cpus)
-        except OSError:
-            pass
-        try:
-            import ctypes
 
-            libc = ctypes.CDLL("libc.so.6", use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
+def _setup_then_exec(python: str, cpus: list[int], memory_limit_mb: float | None) -> list[str]:
+    """The command that sets the child up and then becomes ``python``'s worker (same pid).
 
-    return setup
+    This is an exec'd step, not a ``preexec_fn``: Python code run between fork and exec
+    belongs to the parent's process group until ``setsid``, so a Ctrl-C landing then raised
+    KeyboardInterrupt inside the forked copy and printed its traceback into the run's
+    terminal. Now the forked child runs only C until exec, and exec happens in the cell's
+    own session. An allocation past the limit fails inside the worker, which records
+    ``out_of_memory``; the pinning makes every framework size its thread pools alike
+    (:mod:`rnnbench.cellenv`).
+    """
+    limit = int(memory_limit_mb * 2**20) if memory_limit_mb else 0
+    return [python, "-I", "-S", "-c", _SETUP_THEN_EXEC, ",".join(map(str, cpus)), str(limit)]
 
 
 def _says_out_of_memory(log: Path) -> bool:
@@ -180,6 +191,9 @@ def start_worker(
     args = [python, "-m", "rnnbench.worker", "--cell", str(spec), "--out", str(out), "--events", str(events)]
     if gate:
         args += ["--gate", str(gate[0]), str(gate[1])]
+    if sys.platform.startswith("linux"):
+        args = _setup_then_exec(python, cell_cpus(cell.settings, set(cpus) if cpus else None),
+                                cell.settings.memory_limit_mb) + args
     env = cell_environment(cell.settings, gpu=gpu)
     env.update(env_extra or {})
     started, t0 = now_iso(), time.monotonic()
@@ -192,9 +206,6 @@ def start_worker(
             env=env,
             start_new_session=True,
             pass_fds=gate or (),
-            preexec_fn=_child_setup(cell_cpus(cell.settings, set(cpus) if cpus else None),
-                                    cell.settings.memory_limit_mb)
-            if sys.platform.startswith("linux") else None,
         )
     return Worker(cell, run_dir, name, proc, out, events, log, started, t0, _EventReader(events))
 
