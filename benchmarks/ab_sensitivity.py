@@ -67,6 +67,7 @@ def main() -> None:
     ap.add_argument("--only", action="append", default=[], help="passed to rnnbench ab --only")
     ap.add_argument("--set", action="append", default=[], help="passed to rnnbench ab --set (both sides)")
     ap.add_argument("--jobs", type=int, default=1, help="passed to rnnbench ab --jobs")
+    ap.add_argument("--until-decided", type=float, default=None, help="passed to rnnbench ab --until-decided")
     ap.add_argument("--trim", type=float, default=None, help="judge with this trimmed mean over pairs")
     ap.add_argument("--alpha", type=float, default=None, help="judge at this alpha")
     ap.add_argument("--reuse", help="judge these stored ab runs (ids, paths, or folders of runs; comma-separated) "
@@ -92,6 +93,8 @@ def main() -> None:
                 cmd += ["--set", o]
             if args.jobs > 1:
                 cmd += ["--jobs", str(args.jobs)]
+            if args.until_decided:
+                cmd += ["--until-decided", str(args.until_decided)]
             if args.output:
                 cmd += ["-o", args.output]
             t0 = time.time()

@@ -305,7 +305,7 @@ def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSp
 
     try:
         with terminate_as_interrupt():
-            _run_all(run, cells, pairs, thresholds, until_decided, max_pairs, done, t_start, run_batch)
+            _run_all(run, cells, pairs, thresholds, until_decided, max_pairs, done, t_start, run_batch, jobs)
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated)
         return AbSummary(run, ran, True, exit_code=exit_code(e))
     return AbSummary(run, ran, False, analyze(run.records(), cells, thresholds))
@@ -313,17 +313,39 @@ def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSp
 
 def _run_all(run: RunDir, cells: list[PairCell], pairs: int, thresholds: dict[str, float], until_decided: float | None,
              max_pairs: int, done: dict[str, set[int]], t_start: float,
-             run_batch: Callable[[list[tuple[PairCell, int]]], None]) -> None:
-    """The planned pairs round-robin over cells, then (``until_decided``) more for open cells."""
+             run_batch: Callable[[list[tuple[PairCell, int]]], None], jobs: int = 1) -> None:
+    """The planned pairs round-robin over cells, then (``until_decided``) more for open cells.
+
+    ``until_decided`` is the whole run's budget in seconds: a round (one more pair for each
+    cell still inconclusive) starts only when it is expected to end within it, at the mean
+    time this run's pairs of those cells took, so the budget is a limit a CI job can plan on.
+    """
     run_batch([(cell, k) for k in range(pairs) for cell in cells if k not in done.get(cell.key, set())])
     if until_decided:
-        while time.monotonic() - t_start < until_decided:
-            analysis = analyze(run.records(), cells, thresholds)
+        while True:
+            records = run.records()
+            analysis = analyze(records, cells, thresholds)
             open_cells = [c for c in cells if analysis.by_key[c.key].time_verdict == AB_INCONCLUSIVE
                           and len(done.get(c.key, ())) < max_pairs]
             if not open_cells:
                 break
+            if time.monotonic() - t_start + round_seconds(records, open_cells, jobs) > until_decided:
+                break
             run_batch([(c, max(done.get(c.key, {-1})) + 1) for c in open_cells])
+
+
+def round_seconds(records: list[dict[str, Any]], cells: list[PairCell], jobs: int = 1) -> float:
+    """Expected seconds for one more pair of each of ``cells``: the mean time their pairs took
+    so far (a pair lasts as long as its slower side), summed, spread over ``jobs`` slots."""
+    per_cell = []
+    for cell in cells:
+        walls: dict[int, float] = {}
+        for r in records:
+            ab = r.get("ab") or {}
+            if ab.get("cell") == cell.key and r.get("wall_s") is not None:
+                walls[ab["pair"]] = max(walls.get(ab["pair"], 0.0), float(r["wall_s"]))
+        per_cell.append(sum(walls.values()) / len(walls) if walls else 0.0)
+    return max(sum(per_cell) / max(jobs, 1), max(per_cell, default=0.0))
 
 
 # -- analysis -------------------------------------------------------------------------------

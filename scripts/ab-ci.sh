@@ -9,7 +9,7 @@
 # Setup: the merge-base of BASE_REF and head's HEAD is checked out into ./base (a git
 # worktree), and base and head are each installed with [torch,keras] into their own venv
 # (./venv-base, ./venv-head). Compare: head's rnnbench runs `rnnbench ab` on head's
-# suites/ci-ab.toml (8 pairs a cell) with side A = venv-base (its own rnnbench worker) and side B = venv-head,
+# suites/ci-ab.toml (8 pairs a cell, then more for undecided cells within 280 s) with side A = venv-base (its own rnnbench worker) and side B = venv-head,
 # writing ./ab/ab.md, ab.json, bench.json and the run under ./ab/runs. Exit: rnnbench ab's.
 set -euo pipefail
 mode=all
@@ -36,7 +36,7 @@ fi
 if [[ $mode != setup ]]; then
   mkdir -p ab
   set +e
-  venv-head/bin/rnnbench ab head/suites/ci-ab.toml --a venv-base --b venv-head --pairs 8 -o ab/runs \
+  venv-head/bin/rnnbench ab head/suites/ci-ab.toml --a venv-base --b venv-head --pairs 8 --until-decided 280 -o ab/runs \
     --markdown ab/ab.md --json ab/ab.json --bench ab/bench.json
   code=$?
   set -e

@@ -10,6 +10,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -257,3 +258,43 @@ def test_the_summary_line_counts_regressed_cells_apart_from_step_time_verdicts()
     assert line == "4 cells regressed (step time: 2 slower, 2 unchanged; more memory: 4)"
     quiet = [CellResult("k", "cell", 6, 6, 6, "unchanged", ratio=1.0, memory_verdict="unchanged")]
     assert Analysis(quiet, {}).summary_line() == "no regression (step time: 1 unchanged)"
+
+
+def _until_decided(tmp_path: Path, pair_wall_s: float, budget: float) -> dict[str, int]:
+    """execute_ab over FAKE with a stand-in pair runner: GRU's pairs agree exactly (decided at
+    once), LSTM's swing ±10% (inconclusive however many pairs); returns pairs run per cell."""
+    from rnnbench.ab import SideSpec, execute_ab, plan, start_ab_run
+    from rnnbench.suite import load_suite
+
+    tmp_path.mkdir()
+    path = tmp_path / "f.toml"
+    path.write_text(FAKE, encoding="utf-8")
+    suite = load_suite(path)
+    sides = (SideSpec("a", sys.executable), SideSpec("b", sys.executable, {"extra_work": 0.01}))
+    run = start_ab_run(suite, sides, 3, {}, root=tmp_path / "runs")
+    cells = plan(suite, sides)
+    calls: dict[str, int] = {}
+
+    def pair_runner(pair, sides, run_dir, run_id, name, **_):  # noqa: ANN001, ANN202
+        key = name.rsplit(".p", 1)[0]
+        calls[key] = calls.get(key, 0) + 1
+        swing = 1.0 if "gru" in key else (0.9 if calls[key] % 2 else 1.1)
+
+        def rec(step: float) -> dict[str, Any]:
+            return {"key": name, "status": "ok", "wall_s": pair_wall_s,
+                    "metrics": {"steady_step_samples": [step] * 10, "steady_step_s": step, "peak_rss_mb": 100.0,
+                                "test_acc": 0.5}}
+        return rec(0.1), rec(0.1 * swing)
+
+    summary = execute_ab(run, cells, sides, 3, {}, until_decided=budget, max_pairs=7, pair_runner=pair_runner)
+    assert summary.analysis is not None
+    by = summary.analysis.by_key
+    assert by[cells[0].key].time_verdict == "unchanged" and by[cells[1].key].time_verdict == "inconclusive"
+    return {c.label: by[c.key].n_pairs for c in cells}
+
+
+def test_until_decided_adds_pairs_only_to_open_cells_and_only_within_its_budget(tmp_path: Path) -> None:
+    # quick pairs: the inconclusive cell gets pairs up to --max-pairs, the decided one none
+    assert _until_decided(tmp_path / "quick", pair_wall_s=0.01, budget=600) == {"GRU / fake": 3, "LSTM / fake": 7}
+    # pairs that took 100 s each: one more would overrun a 60 s budget, so none is started
+    assert _until_decided(tmp_path / "slow", pair_wall_s=100.0, budget=60) == {"GRU / fake": 3, "LSTM / fake": 3}

@@ -24,7 +24,9 @@ def ab(
     aa: bool = typer.Option(False, "--aa", help="allow sides that differ in nothing (an A/A noise check)"),
     pairs: int = typer.Option(4, "--pairs", min=2, help="process pairs per cell (each pair: one worker per side)"),
     until_decided: Optional[float] = typer.Option(
-        None, "--until-decided", help="then add pairs to inconclusive cells for up to this many seconds"),
+        None, "--until-decided", metavar="SECONDS",
+        help="the run's time budget: after the planned pairs, each still-inconclusive cell gets one more pair "
+             "per round while the round is expected to end within SECONDS of the start"),
     max_pairs: int = typer.Option(16, "--max-pairs", min=2, help="with --until-decided: pairs per cell at most"),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="pairs to run at once, each pinned to cores of its "
                              "own (jobs × threads must fit this machine's cores; e.g. --set threads=1 -j 2)"),
