@@ -11,6 +11,8 @@ the median minimum detectable effect.
     python benchmarks/ab_sensitivity.py --suite ci-ab --pairs 4 --groups 5 --slowdowns 0,0.05,0.03
     python benchmarks/ab_sensitivity.py --reuse RUN_ID[,RUN_ID...]     # re-judge stored ab runs
     python benchmarks/ab_sensitivity.py --reuse reports/ab-rates/runs   # every ab run in a folder
+    python benchmarks/ab_sensitivity.py --pairs 0 --reuse reports/ab-rates/runs-until  # each run whole
+    python benchmarks/ab_sensitivity.py --pairs 8 --reuse reports/ab-rates/runs-huge --emulate-until-decided 280
 """
 
 from __future__ import annotations
@@ -28,24 +30,98 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def judge_groups(run_ref: str, pairs_per_group: int, rules: dict[str, float] | None = None
-                 ) -> tuple[float, list[dict[str, Any]]]:
-    from rnnbench.ab import analyze, plan, reopen_ab_run
+def _span_s(records: list[dict[str, Any]]) -> float:
+    """Seconds from the first worker's start to the last one's end (what the pairs took)."""
+    from datetime import datetime
+
+    ts = [(datetime.fromisoformat(r["started"]), datetime.fromisoformat(r["finished"])) for r in records]
+    return (max(e for _, e in ts) - min(s for s, _ in ts)).total_seconds() if ts else 0.0
+
+
+def _open_run(run_ref: str, rules: dict[str, float] | None) -> dict[str, Any]:
+    from rnnbench.ab import plan, reopen_ab_run
 
     run, suite, sides, _, th = reopen_ab_run(run_ref)
-    th = {**th, **(rules or {})}
-    records = run.records()
-    cells = plan(suite, sides)
     slowdown = float(sides[1].overrides.get("extra_work", 0.0)) - float(sides[0].overrides.get("extra_work", 0.0))
-    n_pairs = 1 + max((r["ab"]["pair"] for r in records), default=-1)
+    return {"ref": run_ref, "records": run.records(), "cells": plan(suite, sides), "th": {**th, **(rules or {})},
+            "slowdown": slowdown}
+
+
+def _row(c: Any, group: int, records: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"cell": c.label, "group": group, "verdict": c.time_verdict, "ratio": c.ratio, "mde": c.mde,
+            "failing": c.failing, "pairs": c.n_pairs, "span_s": _span_s(records)}
+
+
+def judge_groups(run_ref: str, pairs_per_group: int, rules: dict[str, float] | None = None
+                 ) -> tuple[float, list[dict[str, Any]]]:
+    """The run's pairs cut into groups of ``pairs_per_group`` (0: the whole run, as ``rnnbench ab``
+    judged it, e.g. a run that added pairs with --until-decided), each judged on its own."""
+    from rnnbench.ab import analyze
+
+    r = _open_run(run_ref, rules)
+    records = r["records"]
+    n_pairs = 1 + max((x["ab"]["pair"] for x in records), default=-1)
+    size = pairs_per_group or n_pairs
     out = []
-    for g in range(n_pairs // pairs_per_group):
-        lo, hi = g * pairs_per_group, (g + 1) * pairs_per_group
-        chunk = [r for r in records if lo <= r["ab"]["pair"] < hi]
-        for c in analyze(chunk, cells, th).cells:
-            out.append({"cell": c.label, "group": g, "verdict": c.time_verdict, "ratio": c.ratio, "mde": c.mde,
-                        "failing": c.failing})
-    return slowdown, out
+    for g in range(n_pairs // size if size else 0):
+        lo, hi = g * size, (g + 1) * size
+        chunk = [x for x in records if lo <= x["ab"]["pair"] < hi]
+        out += [_row(c, g, chunk) for c in analyze(chunk, r["cells"], r["th"]).cells]
+    return r["slowdown"], out
+
+
+def emulate_until_decided(run_refs: list[str], pairs: int, budget: float, max_pairs: int,
+                          rules: dict[str, float] | None = None) -> dict[float, list[dict[str, Any]]]:
+    """What ``rnnbench ab --pairs P --until-decided BUDGET`` would have said, replayed on stored
+    runs: each run's first P pairs per cell, then, while a cell is inconclusive and a round of
+    one more pair per open cell is expected to fit the budget (the mean pair time so far), that
+    cell's next real pair: the run's own pairs beyond P first, then those of the following runs
+    of the same folder and slowdown (in time order, wrapping around). Time is the real pairs'
+    wall time plus 0.5 s each, from 3 s. An emulation: the added pairs are real, but they were
+    run minutes to hours later than the run they extend."""
+    from rnnbench.ab import analyze, round_seconds
+
+    runs = [_open_run(ref, rules) for ref in run_refs]
+    series: dict[tuple[str, float], list[dict[str, Any]]] = {}
+    for r in runs:
+        series.setdefault((str(Path(r["ref"]).parent), round(r["slowdown"], 6)), []).append(r)
+    out: dict[float, list[dict[str, Any]]] = {}
+    for (_, slowdown), rs in series.items():
+        for i, r in enumerate(rs):
+            pool: dict[str, list[list[dict[str, Any]]]] = {c.key: [] for c in r["cells"]}
+            for o in [r, *rs[i + 1:], *rs[:i]]:
+                by: dict[tuple[str, int], list[dict[str, Any]]] = {}
+                for x in o["records"]:
+                    by.setdefault((x["ab"]["cell"], x["ab"]["pair"]), []).append(x)
+                for (key, _k), pair in sorted(by.items(), key=lambda kv: kv[0][1]):
+                    if key in pool and len(pair) == 2:
+                        pool[key].append(pair)
+            records: list[dict[str, Any]] = []
+            n = {c.key: 0 for c in r["cells"]}
+            elapsed = 3.0
+
+            def add(key: str) -> None:
+                nonlocal elapsed
+                pair = pool[key].pop(0)
+                records.extend({**x, "ab": {**x["ab"], "pair": n[key]}} for x in pair)
+                elapsed += max(x["wall_s"] for x in pair) + 0.5
+                n[key] += 1
+
+            for _ in range(pairs):
+                for c in r["cells"]:
+                    if pool[c.key]:
+                        add(c.key)
+            while True:
+                analysis = analyze(records, r["cells"], r["th"])
+                open_cells = [c for c in r["cells"] if analysis.by_key[c.key].time_verdict == "inconclusive"
+                              and n[c.key] < max_pairs and pool[c.key]]
+                if not open_cells or elapsed + round_seconds(records, open_cells) > budget:
+                    break
+                for c in open_cells:
+                    add(c.key)
+            out.setdefault(slowdown, []).extend(
+                {**_row(c, 0, []), "span_s": elapsed} for c in analysis.cells)
+    return out
 
 
 def summarize(slowdown: float, rows: list[dict[str, Any]]) -> str:
@@ -53,15 +129,20 @@ def summarize(slowdown: float, rows: list[dict[str, Any]]) -> str:
     share = {v: sum(r["verdict"] == v for r in rows) for v in ("slower", "faster", "unchanged", "inconclusive")}
     ratios = [r["ratio"] for r in rows if r["ratio"]]
     mdes = [r["mde"] for r in rows if r["mde"] is not None]
-    return (f"| {slowdown:+.0%} | {n} | " + " | ".join(f"{share[v]} ({share[v] / n:.0%})" if n else "—"
-                                                        for v in share)
-            + f" | {statistics.median(ratios):.4f} | {statistics.median(mdes):.1%} |" if ratios and mdes else " | — | — |")
+    pairs = [r["pairs"] for r in rows]
+    spans = [r["span_s"] for r in rows]
+    head = f"| {slowdown:+.0%} | {n} | " + " | ".join(f"{share[v]} ({share[v] / n:.0%})" if n else "—" for v in share)
+    if not (ratios and mdes):
+        return head + " | — | — | — | — |"
+    return (head + f" | {statistics.median(ratios):.4f} | {statistics.median(mdes):.1%} | {min(pairs)}–{max(pairs)}"
+            f" | {statistics.median(spans):.0f} / {max(spans):.0f} s |")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--suite", default="ci-ab")
-    ap.add_argument("--pairs", type=int, default=4, help="pairs per cell comparison (P)")
+    ap.add_argument("--pairs", type=int, default=4, help="pairs per cell comparison (P; with --reuse, 0 = each run "
+                    "whole, as rnnbench ab judged it)")
     ap.add_argument("--groups", type=int, default=3, help="comparisons per cell and slowdown (K)")
     ap.add_argument("--slowdowns", default="0,0.05", help="comma-separated extra_work values for B (0 = A/A)")
     ap.add_argument("--only", action="append", default=[], help="passed to rnnbench ab --only")
@@ -73,6 +154,10 @@ def main() -> None:
     ap.add_argument("--reuse", help="judge these stored ab runs (ids, paths, or folders of runs; comma-separated) "
                     "instead of running new ones")
     ap.add_argument("--output", "-o", default=None, help="runs directory")
+    ap.add_argument("--emulate-until-decided", type=float, default=None, metavar="SECONDS",
+                    help="with --reuse: replay --pairs P --until-decided SECONDS on the stored runs (see "
+                    "emulate_until_decided)")
+    ap.add_argument("--max-pairs", type=int, default=16, help="with --emulate-until-decided: pairs per cell at most")
     args = ap.parse_args()
     runs: list[str] = []
     if args.reuse:
@@ -104,17 +189,24 @@ def main() -> None:
             data = json.loads(out.stdout[out.stdout.index("{"):])
             runs.append(str(Path(args.output) / data["run_id"]) if args.output else data["run_id"])
             print(f"slowdown {s:+.0%}: run {data['run_id']} in {time.time() - t0:.0f} s", flush=True)
-    print("\n| B slowdown | cell comparisons | slower | faster | unchanged | inconclusive | median B/A | median MDE |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n| B slowdown | cell comparisons | slower | faster | unchanged | inconclusive | median B/A | median MDE "
+          "| pairs | run time (median / max) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     rules = {k: v for k, v in (("trim", args.trim), ("alpha", args.alpha)) if v is not None}
     by_slowdown: dict[float, list[dict[str, Any]]] = {}
-    for ref in runs:
-        s, rows = judge_groups(ref, args.pairs, rules)
-        by_slowdown.setdefault(round(s, 6), []).extend(rows)
+    if args.emulate_until_decided:
+        by_slowdown = emulate_until_decided(runs, args.pairs, args.emulate_until_decided, args.max_pairs, rules)
+    else:
+        for ref in runs:
+            s, rows = judge_groups(ref, args.pairs, rules)
+            by_slowdown.setdefault(round(s, 6), []).extend(rows)
     for s, rows in sorted(by_slowdown.items()):
         print(summarize(s, rows))
-    print(f"\nruns: {', '.join(runs)}; {args.pairs} pairs per comparison" + (f"; rules {rules}" if rules else ""))
-
+    how = (f"emulated --pairs {args.pairs} --until-decided {args.emulate_until_decided:g} --max-pairs {args.max_pairs}"
+           if args.emulate_until_decided else f"{args.pairs or 'all'} pairs per comparison")
+    names = sorted(Path(r).name for r in runs)
+    span = f"{names[0]} … {names[-1]}" if len(names) > 2 else ", ".join(names)
+    print(f"\n{len(runs)} runs ({span}); {how}" + (f"; rules {rules}" if rules else ""))
 
 if __name__ == "__main__":
     main()
