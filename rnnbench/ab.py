@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+from rnnbench.cellenv import STARTED_BY_PARENT
 from rnnbench.errors import UserError
 from rnnbench.results import RunDir, append_record, resolve_run
 from rnnbench.signals import exit_code, terminate_as_interrupt
@@ -196,7 +197,7 @@ def plan(suite: Suite, sides: tuple[SideSpec, SideSpec]) -> list[PairCell]:
             except Exception as e:  # noqa: BLE001 - pydantic's error, in one line
                 raise UserError(f"--{side.name}-set: {c.label}: {str(e).splitlines()[-1].strip()}") from None
             for k in side.unknown_settings:
-                if getattr(s, k) != CellSettings.model_fields[k].default:
+                if getattr(s, k) != CellSettings.model_fields[k].default and k not in STARTED_BY_PARENT:
                     raise UserError(f"side {side.name.upper()}: its rnnbench ({side.rnnbench}) has no setting {k!r}, "
                                     f"and {c.label} sets it to {getattr(s, k)!r}",
                                     hint=f"leave {k} at its default for an A/B against that rnnbench")

@@ -52,6 +52,11 @@ def core_slots(jobs: int, need: int, what: str = "cells") -> list[list[int]]:
 GLIBC_HUGE_PAGES = "glibc.malloc.hugetlb=1"
 
 
+# Settings the parent carries out when it starts the worker (its environment, its limits): a
+# worker never reads them, so an A/B side whose older rnnbench lacks one still gets its effect.
+STARTED_BY_PARENT = ("huge_pages", "memory_limit_mb")
+
+
 def huge_pages_environment(env: dict[str, str]) -> dict[str, str]:
     """What ``huge_pages = true`` adds to a worker's environment (other glibc tunables kept)."""
     tunables = [t for t in env.get("GLIBC_TUNABLES", "").split(":") if t and not t.startswith("glibc.malloc.hugetlb=")]
