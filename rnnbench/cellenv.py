@@ -54,7 +54,7 @@ GLIBC_HUGE_PAGES = "glibc.malloc.hugetlb=1"
 
 # Settings the parent carries out when it starts the worker (its environment, its limits): a
 # worker never reads them, so an A/B side whose older rnnbench lacks one still gets its effect.
-STARTED_BY_PARENT = ("huge_pages", "memory_limit_mb")
+STARTED_BY_PARENT = ("aslr", "huge_pages", "memory_limit_mb")
 
 
 def huge_pages_environment(env: dict[str, str]) -> dict[str, str]:

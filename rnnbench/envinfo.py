@@ -88,6 +88,18 @@ def transparent_huge_pages() -> str | None:
     return text[text.find("[") + 1:text.find("]")] if "[" in text else text.strip()
 
 
+def address_space_randomized() -> bool | None:
+    """Whether this process's memory layout was randomized (ASLR): off when the kernel's
+    ``randomize_va_space`` is 0 or the process runs with ADDR_NO_RANDOMIZE (``aslr = false``,
+    ``setarch -R``); None where it cannot be read (not Linux)."""
+    try:
+        if Path("/proc/sys/kernel/randomize_va_space").read_text().strip() == "0":
+            return False
+        return not int(Path("/proc/self/personality").read_text().strip(), 16) & 0x0040000
+    except (OSError, ValueError):
+        return None
+
+
 def huge_pages_mb() -> float | None:
     """This process's anonymous memory backed by transparent huge pages now, in MB (Linux)."""
     try:

@@ -145,6 +145,11 @@ class CellSettings(BaseModel):
         "allocator ask for 2 MB pages): made rare the per-process slow state that put 1 in 5 LSTM/torch processes "
         "~27% behind here; needs the kernel's THP set to madvise or always",
     )
+    aslr: bool = Field(
+        True, description="false: start the worker with address-space layout randomization off (Linux "
+        "personality ADDR_NO_RANDOMIZE, as setarch -R does), so every process of a cell gets the same virtual "
+        "memory layout instead of drawing its own; each record keeps aslr",
+    )
     device: str = Field(
         "cpu", description="where the model trains: cpu, cuda (any free GPU: "
         "each concurrent cell gets its own) or cuda:N (that GPU). A GPU cell on a machine without one is recorded "

@@ -104,11 +104,12 @@ def run_cell(cell_json: dict[str, Any], events: Path | None = None, gate: Any = 
             }
         )
         from rnnbench import __version__
-        from rnnbench.envinfo import huge_pages_mb, transparent_huge_pages
+        from rnnbench.envinfo import address_space_randomized, huge_pages_mb, transparent_huge_pages
 
         worker = {"rnnbench": __version__, "cpu_affinity": sorted(os.sched_getaffinity(0)),
                   "environ_bytes": sum(len(k) + len(v) + 2 for k, v in os.environ.items()),  # moves the stack
                   "transparent_huge_pages": transparent_huge_pages(), "huge_pages_mb": huge_pages_mb(),
+                  "aslr": address_space_randomized(),
                   **backend.describe()}
         return {"status": "ok", "metrics": metrics, "worker": worker}
     finally:

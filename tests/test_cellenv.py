@@ -4,6 +4,7 @@ memory and timing figures are taken where their names say."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +110,21 @@ def test_a_huge_pages_worker_really_runs_on_huge_pages(tmp_path: Path) -> None:
     assert records[True]["env"]["huge_pages_mb"] >= 2
     if mode == "madvise":  # without the setting, only what a library madvises by itself (seen: 0 or 2 MB)
         assert records[False]["env"]["huge_pages_mb"] < records[True]["env"]["huge_pages_mb"]
+
+
+def test_aslr_false_starts_the_worker_without_layout_randomization(tmp_path: Path) -> None:
+    """The setting reaches the kernel: a worker started with aslr = false runs with
+    ADDR_NO_RANDOMIZE and says so in its record; by default it draws its own layout."""
+    from rnnbench.envinfo import address_space_randomized
+    from rnnbench.executors.local import run_cell_process
+
+    if not sys.platform.startswith("linux") or address_space_randomized() is None:
+        pytest.skip("process personalities are Linux's")
+    records = {}
+    for aslr in (True, False):
+        cell = Cell(CellSettings(backend="fake", threads=1, epochs=1, train_size=64, test_size=32, maxlen=20,
+                                 num_words=200, batch_size=32, warmup_steps=0, aslr=aslr))
+        records[aslr] = run_cell_process(cell, tmp_path / str(aslr), "run")
+        assert records[aslr]["status"] == "ok", records[aslr].get("log_tail")
+    assert records[False]["env"]["aslr"] is False
+    assert records[True]["env"]["aslr"] is address_space_randomized()  # this test's own process: randomized unless the kernel says 0

@@ -33,11 +33,13 @@ EventSink = Callable[[Cell, dict[str, Any]], None]
 
 
 # Run by the cell's own interpreter before it execs the worker: pin to the cores, ask for
-# SIGKILL when the parent dies (PR_SET_PDEATHSIG; kept across exec) and, with a limit, cap
-# the address space (RLIMIT_AS). Stdlib only, so any side's Python (an A/B base included) can.
+# SIGKILL when the parent dies (PR_SET_PDEATHSIG; kept across exec), with a limit cap the
+# address space (RLIMIT_AS), and with aslr = false turn layout randomization off for the
+# image exec starts (personality ADDR_NO_RANDOMIZE). Stdlib only, so any side's Python (an
+# A/B base's included) can run it.
 _SETUP_THEN_EXEC = """
 import os, sys
-cpus, limit = sys.argv[1], int(sys.argv[2])
+cpus, limit, aslr = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
 if limit:
     import resource
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -47,14 +49,17 @@ except OSError:
     pass
 try:
     import ctypes
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, 9)
+    if not aslr:
+        libc.personality(libc.personality(0xFFFFFFFF) | 0x0040000)
 except OSError:
     pass
-os.execv(sys.argv[3], sys.argv[3:])
+os.execv(sys.argv[4], sys.argv[4:])
 """
 
 
-def _setup_then_exec(python: str, cpus: list[int], memory_limit_mb: float | None) -> list[str]:
+def _setup_then_exec(python: str, cpus: list[int], memory_limit_mb: float | None, aslr: bool = True) -> list[str]:
     """The command that sets the child up and then becomes ``python``'s worker (same pid).
 
     This is an exec'd step, not a ``preexec_fn``: Python code run between fork and exec
@@ -66,7 +71,7 @@ def _setup_then_exec(python: str, cpus: list[int], memory_limit_mb: float | None
     (:mod:`rnnbench.cellenv`).
     """
     limit = int(memory_limit_mb * 2**20) if memory_limit_mb else 0
-    return [python, "-I", "-S", "-c", _SETUP_THEN_EXEC, ",".join(map(str, cpus)), str(limit)]
+    return [python, "-I", "-S", "-c", _SETUP_THEN_EXEC, ",".join(map(str, cpus)), str(limit), str(int(aslr))]
 
 
 def _says_out_of_memory(log: Path) -> bool:
@@ -193,7 +198,7 @@ def start_worker(
         args += ["--gate", str(gate[0]), str(gate[1])]
     if sys.platform.startswith("linux"):
         args = _setup_then_exec(python, cell_cpus(cell.settings, set(cpus) if cpus else None),
-                                cell.settings.memory_limit_mb) + args
+                                cell.settings.memory_limit_mb, cell.settings.aslr) + args
     env = cell_environment(cell.settings, gpu=gpu)
     env.update(env_extra or {})
     started, t0 = now_iso(), time.monotonic()
