@@ -73,6 +73,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def minor_faults() -> int:
+    """This process's minor page faults so far (pages first touched: fresh memory the kernel maps)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def busy_wait(seconds: float) -> None:
     """Spin (not sleep) so the added time is CPU work, like a real slowdown."""
     end = time.perf_counter() + seconds
@@ -92,22 +97,27 @@ def steady_state(
     batch_size: int,
     n_train: int,
     warmup_steps: int,
+    step_faults: list[list[int]] | None = None,
 ) -> dict[str, Any]:
     """The steady-state figures of a cell from its raw clock readings (see the module doc).
 
     ``step_times`` holds each epoch's step durations. Returns ``steady_step_s`` (median),
     ``steady_step_mean_s``, ``steady_step_samples`` (the sample itself, for ``compare``),
     ``samples_per_s``, ``steady_source`` (which steps the sample holds, in words),
-    ``first_epoch_s``, ``steady_epoch_s``, ``eval_first_s``, ``eval_s`` and ``warnings``.
+    ``first_epoch_s``, ``steady_epoch_s``, ``eval_first_s``, ``eval_s`` and ``warnings``;
+    with ``step_faults`` (each step's minor page faults), ``steady_page_faults_per_step`` over the
+    same steps: memory the allocator maps afresh each step is paid for in faults, inside the step.
     """
     warnings: list[str] = []
     source_epochs = list(range(1, len(step_times))) or [0]
     times: list[float] = []
+    faults: list[int] = []
     samples = 0
     for e in source_epochs:
         ep = step_times[e]
         sizes = step_sizes(len(ep), batch_size, n_train)
         times += ep[warmup_steps:]
+        faults += step_faults[e][warmup_steps:] if step_faults and e < len(step_faults) else []
         samples += sum(sizes[warmup_steps:])
     first = source_epochs[0] + 1
     span = f"epoch {first}" if len(source_epochs) == 1 else f"epochs {first}-{source_epochs[-1] + 1}"
@@ -130,6 +140,7 @@ def steady_state(
         "samples_per_s": samples / total if times and total > 0 else None,
         "eval_first_s": eval_times[0] if eval_times else None,
         "eval_s": statistics.median(eval_times[1:]) if len(eval_times) > 1 else None,
+        "steady_page_faults_per_step": statistics.fmean(faults) if faults else None,
         "warnings": warnings,
     }
 
@@ -237,6 +248,7 @@ def run_protocol(
 
     epochs: list[dict[str, Any]] = []
     all_steps: list[list[float]] = []
+    all_faults: list[list[int]] = []
     all_phases: list[dict[str, list[float]]] = []  # per epoch: each step's forward/backward/optimizer time
     elapsed_train = 0.0
     time_to_target: float | None = None
@@ -247,22 +259,25 @@ def run_protocol(
         perm = rng.permutation(n_train)
         x, y = data.x_train[perm], data.y_train[perm]
         steps: list[float] = []
+        faults: list[int] = []
         extra = settings.extra_work
         if gate:
             gate.turn()
-        last = time.perf_counter()
+        last, last_faults = time.perf_counter(), minor_faults()
         start = last
 
         def on_step() -> None:
-            nonlocal last
+            nonlocal last, last_faults
             if extra:
                 busy_wait((time.perf_counter() - last) * extra)
             now = time.perf_counter()
             steps.append(now - last)
-            last = now
+            now_faults = minor_faults()
+            faults.append(now_faults - last_faults)
+            last, last_faults = now, now_faults
             if gate:
                 gate.turn()
-                last = time.perf_counter()
+                last, last_faults = time.perf_counter(), minor_faults()
             if len(steps) % 10 == 0 or len(steps) == steps_per_epoch:
                 emit({"event": "step", "epoch": epoch + 1, "step": len(steps), "of": steps_per_epoch})
 
@@ -307,6 +322,7 @@ def run_protocol(
             time_to_target, epochs_to_target = elapsed_train, epoch + 1
         epochs.append(rec)
         all_steps.append(steps)
+        all_faults.append(faults)
         if subset and select_epoch(epochs, settings.select_epoch)[0] == epoch:
             kept = backend.get_weights()  # the selected epoch so far: its model is tested at the end
         emit({"event": "epoch", **rec})
@@ -320,7 +336,7 @@ def run_protocol(
         except Exception as e:  # noqa: BLE001 - the kernel record is a fact, not the measurement
             profile_warning = f"kernel profiling failed ({type(e).__name__}: {e}); kernel inferred from settings"
     steady = steady_state(all_steps, [e["eval_s"] for e in epochs], [e["wall_s"] for e in epochs],
-                          settings.batch_size, n_train, settings.warmup_steps)
+                          settings.batch_size, n_train, settings.warmup_steps, all_faults)
     steady.update(steady_phases(all_phases, settings.warmup_steps, getattr(backend, "phase_note", None)))
     if profile_warning:
         steady["warnings"].append(profile_warning)

@@ -145,6 +145,11 @@ class CellSettings(BaseModel):
         "allocator ask for 2 MB pages): made rare the per-process slow state that put 1 in 5 LSTM/torch processes "
         "~27% behind here; needs the kernel's THP set to madvise or always",
     )
+    reuse_memory: bool = Field(
+        False, description="glibc's malloc keeps the memory a step frees for the next step (no chunk mmapped "
+        "and unmapped, no heap trimmed: GLIBC_TUNABLES mmap_max=0, trim_threshold), so steady steps fault no "
+        "pages; each record keeps steady_page_faults_per_step. Made LSTM/torch pairs 4x steadier here",
+    )
     aslr: bool = Field(
         True, description="false: start the worker with address-space layout randomization off (Linux "
         "personality ADDR_NO_RANDOMIZE, as setarch -R does), so every process of a cell gets the same virtual "

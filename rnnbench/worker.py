@@ -109,7 +109,7 @@ def run_cell(cell_json: dict[str, Any], events: Path | None = None, gate: Any = 
         worker = {"rnnbench": __version__, "cpu_affinity": sorted(os.sched_getaffinity(0)),
                   "environ_bytes": sum(len(k) + len(v) + 2 for k, v in os.environ.items()),  # moves the stack
                   "transparent_huge_pages": transparent_huge_pages(), "huge_pages_mb": huge_pages_mb(),
-                  "aslr": address_space_randomized(),
+                  "aslr": address_space_randomized(), "glibc_tunables": os.environ.get("GLIBC_TUNABLES"),
                   **backend.describe()}
         return {"status": "ok", "metrics": metrics, "worker": worker}
     finally:

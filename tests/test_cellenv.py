@@ -89,6 +89,36 @@ def test_huge_pages_ask_glibc_and_pytorch_for_them_and_keep_other_tunables() -> 
     assert "GLIBC_TUNABLES" not in plain and "THP_MEM_ALLOC_ENABLE" not in plain
 
 
+def test_reuse_memory_sets_glibc_tunables_alongside_the_others() -> None:
+    env = cell_environment(CellSettings(reuse_memory=True, huge_pages=True),
+                           base={"GLIBC_TUNABLES": "glibc.malloc.arena_max=2:glibc.malloc.mmap_max=7"})
+    assert env["GLIBC_TUNABLES"].split(":") == [
+        "glibc.malloc.arena_max=2", "glibc.malloc.hugetlb=1", "glibc.malloc.mmap_max=0",
+        f"glibc.malloc.trim_threshold={2**62}"]
+
+
+def test_a_reuse_memory_worker_faults_no_pages_in_its_steady_steps(tmp_path: Path) -> None:
+    """A real PyTorch LSTM worker: without the setting each step maps its large buffers afresh
+    (thousands of minor page faults a step); with it, glibc's malloc hands the same memory back."""
+    require_module("torch")
+    from rnnbench.executors.local import run_cell_process
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc tunables and minor-fault counts are Linux's")
+    faults, tunables = {}, {}
+    for reuse in (False, True):
+        cell = Cell(CellSettings(backend="torch", arch="lstm", threads=1, epochs=1, train_size=64 * 6, test_size=64,
+                                 maxlen=200, num_words=2000, batch_size=64, units=64, embedding_dim=64,
+                                 warmup_steps=2, reuse_memory=reuse))
+        rec = run_cell_process(cell, tmp_path / str(reuse), "run")
+        assert rec["status"] == "ok", rec.get("log_tail")
+        faults[reuse] = rec["metrics"]["steady_page_faults_per_step"]
+        tunables[reuse] = rec["env"]["glibc_tunables"] or ""
+    assert faults[False] > 1000, faults
+    assert faults[True] < 10, faults
+    assert "glibc.malloc.mmap_max=0" in tunables[True] and "mmap_max" not in tunables[False]
+
+
 def test_a_huge_pages_worker_really_runs_on_huge_pages(tmp_path: Path) -> None:
     """A real PyTorch worker: its record says how much of its memory huge pages back (where the
     kernel offers them on request, as most Linux distributions do: THP ``madvise``)."""

@@ -41,6 +41,14 @@ def test_later_epochs_form_the_steady_state_and_partial_batches_weigh_less() -> 
     assert out["steady_source"] == "steps after the first 1 of epochs 2-3"
 
 
+def test_page_faults_per_step_come_from_the_same_steps_as_the_step_time() -> None:
+    steps = [[5.0, 1.0, 1.0], [0.9, 0.2, 0.05], [0.9, 0.2, 0.05]]
+    faults = [[900, 500, 500], [70, 10, 20], [80, 0, 30]]  # warm-up and the first epoch left out
+    out = steady_state(steps, [0.6, 0.1, 0.3], [7.0, 1.15, 1.15], 64, 136, warmup_steps=1, step_faults=faults)
+    assert out["steady_page_faults_per_step"] == pytest.approx(15.0)
+    assert steady_state(steps, [0.6] * 3, [7.0] * 3, 64, 136, 1)["steady_page_faults_per_step"] is None
+
+
 def test_evaluation_time_keeps_the_first_one_apart() -> None:
     out = steady_state([[1.0, 1.0]] * 3, [0.616, 0.143, 0.150], [2.0] * 3, 8, 16, 0)
     assert out["eval_first_s"] == 0.616
