@@ -13,12 +13,14 @@ the median minimum detectable effect.
     python benchmarks/ab_sensitivity.py --reuse reports/ab-rates/runs   # every ab run in a folder
     python benchmarks/ab_sensitivity.py --pairs 0 --reuse reports/ab-rates/runs-until  # each run whole
     python benchmarks/ab_sensitivity.py --pairs 8 --reuse reports/ab-rates/runs-huge --emulate-until-decided 280
+    python benchmarks/ab_sensitivity.py --spread --reuse reports/ab-rates/runs-malloc-huge,reports/ab-rates/runs-malloc-reuse
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -79,7 +81,7 @@ def emulate_until_decided(run_refs: list[str], pairs: int, budget: float, max_pa
     of the same folder and slowdown (in time order, wrapping around). Time is the real pairs'
     wall time plus 0.5 s each, from 3 s. An emulation: the added pairs are real, but they were
     run minutes to hours later than the run they extend."""
-    from rnnbench.ab import analyze, round_seconds
+    from rnnbench.ab import analyze, next_round
 
     runs = [_open_run(ref, rules) for ref in run_refs]
     series: dict[tuple[str, float], list[dict[str, Any]]] = {}
@@ -112,16 +114,58 @@ def emulate_until_decided(run_refs: list[str], pairs: int, budget: float, max_pa
                     if pool[c.key]:
                         add(c.key)
             while True:
-                analysis = analyze(records, r["cells"], r["th"])
-                open_cells = [c for c in r["cells"] if analysis.by_key[c.key].time_verdict == "inconclusive"
-                              and n[c.key] < max_pairs and pool[c.key]]
-                if not open_cells or elapsed + round_seconds(records, open_cells) > budget:
+                with_more = [c for c in r["cells"] if pool[c.key]]
+                open_cells = next_round(records, r["cells"], r["th"], n, max_pairs, elapsed, budget,
+                                        candidates=with_more)
+                if not open_cells:
                     break
                 for c in open_cells:
                     add(c.key)
+            analysis = analyze(records, r["cells"], r["th"])
             out.setdefault(slowdown, []).extend(
                 {**_row(c, 0, []), "span_s": elapsed} for c in analysis.cells)
     return out
+
+
+def pair_spread(run_refs: list[str]) -> list[str]:
+    """Markdown rows, one per (folder, cell): how far its pairs' B/A ratios stray from the
+    slowdown put in (sd and MAD-based sd of the log ratios, shares off by more than 5% and 10%),
+    the share of paired steps over 1.5x their process's median (spikes), the median step and
+    the median steady page faults per step (where recorded)."""
+    from rnnbench.stats import pair_log_ratio
+
+    acc: dict[tuple[str, str], dict[str, list[float]]] = {}
+    for ref in run_refs:
+        r = _open_run(ref, None)
+        sides: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
+        for x in r["records"]:
+            if (x.get("metrics") or {}).get("steady_step_samples"):
+                sides.setdefault((x["ab"]["label"], x["ab"]["pair"]), {})[x["ab"]["side"]] = x
+        for (label, _), pair in sorted(sides.items()):
+            if len(pair) < 2:
+                continue
+            a, b = (pair[s]["metrics"]["steady_step_samples"] for s in ("a", "b"))
+            log = pair_log_ratio(a, b)
+            if log is None:
+                continue
+            d = acc.setdefault((str(Path(ref).parent.name), label), {"dev": [], "spike": [], "step": [], "faults": []})
+            d["dev"].append(log - math.log1p(r["slowdown"]))
+            for side in (a, b):
+                m = statistics.median(side)
+                d["spike"] += [float(t > 1.5 * m) for t in side]
+                d["step"].append(m)
+            d["faults"] += [f for s in ("a", "b") if (f := pair[s]["metrics"].get("steady_page_faults_per_step"))
+                            is not None]
+    rows = []
+    for (folder, label), d in acc.items():
+        dev = d["dev"]
+        mid = statistics.median(dev)
+        mad_sd = 1.4826 * statistics.median(abs(x - mid) for x in dev)
+        faults = f"{statistics.median(d['faults']):.0f}" if d["faults"] else "—"
+        rows.append(f"| {folder} | {label} | {len(dev)} | {statistics.pstdev(dev):.1%} | {mad_sd:.1%} "
+                    f"| {sum(abs(x) > 0.05 for x in dev) / len(dev):.0%} | {sum(abs(x) > 0.1 for x in dev) / len(dev):.0%} "
+                    f"| {statistics.fmean(d['spike']):.1%} | {statistics.median(d['step']) * 1000:.1f} ms | {faults} |")
+    return rows
 
 
 def summarize(slowdown: float, rows: list[dict[str, Any]]) -> str:
@@ -158,6 +202,8 @@ def main() -> None:
                     help="with --reuse: replay --pairs P --until-decided SECONDS on the stored runs (see "
                     "emulate_until_decided)")
     ap.add_argument("--max-pairs", type=int, default=16, help="with --emulate-until-decided: pairs per cell at most")
+    ap.add_argument("--spread", action="store_true", help="with --reuse: how the pairs spread, per folder and cell, "
+                    "instead of verdicts (see pair_spread)")
     args = ap.parse_args()
     runs: list[str] = []
     if args.reuse:
@@ -189,6 +235,11 @@ def main() -> None:
             data = json.loads(out.stdout[out.stdout.index("{"):])
             runs.append(str(Path(args.output) / data["run_id"]) if args.output else data["run_id"])
             print(f"slowdown {s:+.0%}: run {data['run_id']} in {time.time() - t0:.0f} s", flush=True)
+    if args.spread:
+        print("| runs | cell | pairs | sd | MAD sd | off >5% | off >10% | steps >1.5× median | median step "
+              "| page faults a step |\n|---|---|---|---|---|---|---|---|---|---|")
+        print("\n".join(pair_spread(runs)))
+        return
     print("\n| B slowdown | cell comparisons | slower | faster | unchanged | inconclusive | median B/A | median MDE "
           "| pairs | run time (median / max) |")
     print("|---|---|---|---|---|---|---|---|---|---|")

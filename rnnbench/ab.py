@@ -322,17 +322,27 @@ def _run_all(run: RunDir, cells: list[PairCell], pairs: int, thresholds: dict[st
     time this run's pairs of those cells took, so the budget is a limit a CI job can plan on.
     """
     run_batch([(cell, k) for k in range(pairs) for cell in cells if k not in done.get(cell.key, set())])
-    if until_decided:
-        while True:
-            records = run.records()
-            analysis = analyze(records, cells, thresholds)
-            open_cells = [c for c in cells if analysis.by_key[c.key].time_verdict == AB_INCONCLUSIVE
-                          and len(done.get(c.key, ())) < max_pairs]
-            if not open_cells:
-                break
-            if time.monotonic() - t_start + round_seconds(records, open_cells, jobs) > until_decided:
-                break
-            run_batch([(c, max(done.get(c.key, {-1})) + 1) for c in open_cells])
+    while until_decided:
+        counts = {key: len(ks) for key, ks in done.items()}
+        open_cells = next_round(run.records(), cells, thresholds, counts, max_pairs,
+                                time.monotonic() - t_start, until_decided, jobs)
+        if not open_cells:
+            break
+        run_batch([(c, max(done.get(c.key, {-1})) + 1) for c in open_cells])
+
+
+def next_round(records: list[dict[str, Any]], cells: list[PairCell], thresholds: dict[str, float],
+               counts: dict[str, int], max_pairs: int, elapsed: float, budget: float, jobs: int = 1,
+               candidates: list[PairCell] | None = None) -> list[PairCell]:
+    """The cells that get one more pair now under ``--until-decided``: those (of ``candidates``,
+    default all) still inconclusive with fewer than ``max_pairs`` pairs, when a round of one pair
+    each is expected to end within ``budget`` seconds (``elapsed`` spent); else none."""
+    analysis = analyze(records, cells, thresholds)
+    open_cells = [c for c in (cells if candidates is None else candidates)
+                  if analysis.by_key[c.key].time_verdict == AB_INCONCLUSIVE and counts.get(c.key, 0) < max_pairs]
+    if not open_cells or elapsed + round_seconds(records, open_cells, jobs) > budget:
+        return []
+    return open_cells
 
 
 def round_seconds(records: list[dict[str, Any]], cells: list[PairCell], jobs: int = 1) -> float:

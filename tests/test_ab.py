@@ -231,16 +231,17 @@ def test_an_older_rnnbench_on_a_side_gets_cells_without_the_settings_it_lacks(tm
     """A pull request that adds a setting runs its A/B against the base's rnnbench, which would
     refuse the new key (settings forbid extras): it is left out of that side's cells, and a
     cell that sets it away from its default is refused up front, unless the parent carries it
-    out when it starts the worker (huge_pages, memory_limit_mb): then the old worker gets its
-    effect all the same."""
+    out when it starts the worker (huge_pages, reuse_memory, memory_limit_mb): then the old
+    worker gets its effect all the same."""
     from rnnbench.ab import SideSpec, plan
     from rnnbench.executors.local import start_worker
     from rnnbench.suite import parse_suite
 
     base = 'name = "s"\n[defaults]\nbackend = "fake"\ndataset = "sample"\nepochs = 1\n'
-    old = SideSpec("a", sys.executable, unknown_settings=("flush_denormal", "huge_pages", "memory_limit_mb"))
+    old = SideSpec("a", sys.executable, unknown_settings=("flush_denormal", "huge_pages", "reuse_memory",
+                                                                 "memory_limit_mb"))
     new = SideSpec("b", sys.executable)
-    (cell,) = plan(parse_suite(base + "huge_pages = true\nmemory_limit_mb = 4000\n"), (old, new))
+    (cell,) = plan(parse_suite(base + "huge_pages = true\nreuse_memory = true\nmemory_limit_mb = 4000\n"), (old, new))
     w = start_worker(cell.a, tmp_path, drop_settings=old.unknown_settings)
     limits, environ = "", b""
     if sys.platform.startswith("linux"):  # once the setup step has exec'd the worker: its limits and environment
@@ -250,13 +251,13 @@ def test_an_older_rnnbench_on_a_side_gets_cells_without_the_settings_it_lacks(tm
         limits, environ = (proc / "limits").read_text(), (proc / "environ").read_bytes()
     w.proc.wait(120)
     given = json.loads((tmp_path / "cells" / f"{cell.a.key}.json").read_text())
-    assert not {"memory_limit_mb", "huge_pages", "flush_denormal"} & set(given["settings"])
+    assert not {"memory_limit_mb", "huge_pages", "reuse_memory", "flush_denormal"} & set(given["settings"])
     assert "epochs" in given["settings"]
     assert w.record("r", False)["status"] == "ok"
-    if sys.platform.startswith("linux"):  # the old worker ran under the limit and with huge pages asked for
+    if sys.platform.startswith("linux"):  # the old worker ran under the limit, with huge pages and reuse asked for
         line = next(x for x in limits.splitlines() if x.startswith("Max address space"))
         assert str(4000 * 2**20) in line, line
-        assert b"glibc.malloc.hugetlb=1" in environ
+        assert b"glibc.malloc.hugetlb=1" in environ and b"glibc.malloc.mmap_max=0" in environ
     with pytest.raises(UserError, match="has no setting 'flush_denormal'"):
         plan(parse_suite(base + "flush_denormal = false\n"), (old, new))
 

@@ -14,8 +14,9 @@ their own layout for the whole run, a bias that looks like a regression, where a
 padding per process turns it into noise that the pairs average out (setup randomization, as in
 Stabilizer, Curtsinger & Berger 2013). The padding's length is recorded (``layout_pad``).
 Measured since: among 860 LSTM/torch processes, how often one ran in the slow state did not
-depend on that length; the slow state is most likely where its memory landed physically, and what
-made it rare (measured) is the cell setting ``huge_pages`` (:mod:`rnnbench.cellenv`).
+depend on that length. What made the pairs steady (measured) is the cell setting
+``reuse_memory`` (:mod:`rnnbench.cellenv`): without it each PyTorch LSTM step maps its large
+buffers afresh, and what those page faults cost differs between processes and moments.
 """
 
 from __future__ import annotations
