@@ -54,7 +54,7 @@ GLIBC_HUGE_PAGES = {"glibc.malloc.hugetlb": "1"}
 # reuse_memory: glibc's malloc serves every block from its heaps (no chunk of its own mmapped, so
 # none unmapped on free) and never trims them, so what one training step frees the next one reuses.
 # Without it, a PyTorch LSTM step here mapped and unmapped ~100 MB of fresh pages (16,000–30,000
-# minor page faults a step); with it, none after warm-up.
+# minor page faults a step); with it, a few dozen (one thread: none) after warm-up.
 GLIBC_REUSE_MEMORY = {"glibc.malloc.mmap_max": "0", "glibc.malloc.trim_threshold": str(2**62)}
 
 
