@@ -147,7 +147,7 @@ class CellSettings(BaseModel):
     )
     reuse_memory: bool = Field(
         False, description="glibc's malloc keeps the memory a step frees for the next step (no chunk mmapped "
-        "and unmapped, no heap trimmed: GLIBC_TUNABLES mmap_max=0, trim_threshold), so steady steps fault no "
+        "and unmapped, no heap trimmed: GLIBC_TUNABLES mmap_max=0, trim_threshold), so steady steps fault next to no "
         "pages; each record keeps steady_page_faults_per_step. Made LSTM/torch pairs 4x steadier here",
     )
     aslr: bool = Field(
