@@ -97,7 +97,7 @@ def test_reuse_memory_sets_glibc_tunables_alongside_the_others() -> None:
         f"glibc.malloc.trim_threshold={2**62}"]
 
 
-def test_a_reuse_memory_worker_faults_no_pages_in_its_steady_steps(tmp_path: Path) -> None:
+def test_a_reuse_memory_worker_faults_a_tenth_of_the_pages_in_its_steady_steps(tmp_path: Path) -> None:
     """A real PyTorch LSTM worker: without the setting each step maps its large buffers afresh
     (thousands of minor page faults a step); with it, glibc's malloc hands the same memory back
     (under 10 a step alone here; once, amid the whole test suite, 400 on average over 4 steps)."""
