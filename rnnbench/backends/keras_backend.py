@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 _DEFAULT_EPSILON = 1e-7  # keras.optimizers.Adam's default
 _LAYER_CLASS = {"gru": "GRU", "lstm": "LSTM", "rnn": "SimpleRNN"}
+PREFETCH = 1  # one batch ahead: the next batch is sliced while a step runs (benchmarks/keras_feed.py)
 
 
 # -- which kernel runs ---------------------------------------------------------------------
@@ -387,9 +388,7 @@ class KerasBackend:
             x, y = x[: max_steps * batch_size], y[: max_steps * batch_size]
         cb = _StepCallback(on_step)
         history = self.model.fit(
-            np.asarray(x, dtype="int32"),
-            np.asarray(y, dtype="float32"),
-            batch_size=batch_size,
+            *self._feed(x, y, batch_size),
             epochs=1,
             shuffle=False,
             steps_per_epoch=None,  # x was cut to max_steps batches above
@@ -398,6 +397,31 @@ class KerasBackend:
         )
         losses = history.history.get("loss") or [cb.last_loss]
         return float(losses[-1])  # Keras's epoch loss: the sample-weighted mean over the epoch's steps
+
+    def _feed(self, x: np.ndarray, y: np.ndarray | None, batch_size: int) -> tuple[Any, ...]:
+        """What ``fit`` and ``predict`` are given, in order; the batches are the same on every backend.
+
+        Keras-JAX and Keras-torch take the arrays. On TensorFlow, Keras would wrap arrays in a
+        tf.data pipeline with autotuning on, and when ``fit`` (or ``predict``) returns, the
+        pipeline's iterator is destroyed: the destruction waits for tf.data's autotuning thread
+        to wake, on a period that doubles (~2.56 s, 5.12 s, 10.24 s, ...). That wait was counted
+        in the epoch's wall time (up to 2× the steps' sum, issue 29). So on TensorFlow the
+        batches come from a dataset built here with autotuning off (one batch prefetched), whose
+        iterator ends at once. Interleaved in one process (benchmarks/keras_feed.py), its summed steps
+        are those of Keras's own pipeline (ratio 0.998 at 1 thread, 0.972 at 2) and the gap is gone.
+        """
+        xs = np.asarray(x, dtype="int32")
+        ys = None if y is None else np.asarray(y, dtype="float32")
+        if self.keras_backend != "tensorflow":
+            return (xs, ys, batch_size) if ys is not None else (xs, batch_size)
+        import tensorflow as tf
+
+        ds = tf.data.Dataset.from_tensor_slices(xs if ys is None else (xs, ys)).batch(batch_size)
+        ds = ds.prefetch(PREFETCH)
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        options.experimental_optimization.apply_default_optimizations = False  # as Keras's own pipeline
+        return (ds.with_options(options),)
 
     def profile_step(self, x: np.ndarray, y: np.ndarray) -> list[str] | None:
         """Op names of one forward + backward, where the framework shows them cheaply.
@@ -499,7 +523,7 @@ class KerasBackend:
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float]:
         assert self.model is not None
-        p = np.asarray(self.model.predict(np.asarray(x, dtype="int32"), batch_size=batch_size, verbose=0),
+        p = np.asarray(self.model.predict(*self._feed(x, None, batch_size), verbose=0),
                        dtype=np.float64).reshape(-1)
         yt = np.asarray(y, dtype=np.float64).reshape(-1)
         eps = 1e-7  # Keras's binary_crossentropy clipping
