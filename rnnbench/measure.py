@@ -32,6 +32,19 @@ the test set (timed apart). One rule everywhere — *the first apart, steady aft
 * time and epochs to the target accuracy: on validation accuracy when there is a validation
   split (test accuracy otherwise), training time only.
 
+Two checks against a second clock, whose warnings go into the record (and the report marks
+the figures they put in doubt):
+
+* **epoch wall against summed steps** (:func:`epoch_gaps`): an epoch's wall time minus the sum
+  of its step times is time outside the training steps (the framework's per-epoch set-up and
+  tear-down). A few milliseconds is normal; more than ``GAP_WARN_PCT`` of the epoch (and
+  ``GAP_WARN_MIN_S``) is a wait counted as training — the Keras-TensorFlow tf.data stall
+  padded epochs by up to 2× this way. Epochs after the first are checked (the first holds
+  compilation), or the only one. Not checked under ``rnnbench ab``'s lockstep, whose epoch
+  walls hold the partner's turns by design;
+* **a busy machine** (:mod:`rnnbench.machine_load`): other processes' CPU time, steal and
+  load over the timed windows.
+
 Memory (peak RSS, RSS after the framework import) is the worker's: see :mod:`rnnbench.worker`.
 """
 
@@ -43,6 +56,8 @@ import statistics
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
+from rnnbench.machine_load import LoadMeter, busy_warning
+
 if TYPE_CHECKING:
     from rnnbench.backends.base import Backend
     from rnnbench.data import EncodedData
@@ -50,6 +65,9 @@ if TYPE_CHECKING:
     from rnnbench.turns import Gate
 
 Event = Callable[[dict[str, Any]], None]
+
+GAP_WARN_PCT = 5.0  # an epoch's wall more than 5% above its summed steps ...
+GAP_WARN_MIN_S = 0.05  # ... and by at least 50 ms (tiny epochs have ms of Python around fit)
 
 
 class Diverged(Exception):
@@ -143,6 +161,31 @@ def steady_state(
         "steady_page_faults_per_step": statistics.fmean(faults) if faults else None,
         "warnings": warnings,
     }
+
+
+def epoch_gaps(step_times: list[list[float]], epoch_walls: list[float], gated: bool = False) -> dict[str, Any]:
+    """Each epoch's wall time outside its steps, and a warning when one is too large (module doc).
+
+    Returns ``epoch_gap`` (``{"outside_steps_s": [...], "worst_epoch", "worst_s", "worst_pct",
+    "checked"}``) and ``warnings``.
+    """
+    outside = [round(w - sum(st), 6) for w, st in zip(epoch_walls, step_times)]
+    checked = [] if gated else (list(range(1, len(outside))) or list(range(len(outside))))
+    out: dict[str, Any] = {"outside_steps_s": outside, "checked": not gated}
+    if not checked:
+        return {"epoch_gap": out, "warnings": []}
+    worst = max(checked, key=lambda e: outside[e] / epoch_walls[e] if epoch_walls[e] > 0 else 0.0)
+    pct = 100.0 * outside[worst] / epoch_walls[worst] if epoch_walls[worst] > 0 else 0.0
+    out.update(worst_epoch=worst + 1, worst_s=outside[worst], worst_pct=round(pct, 2))
+    warnings = []
+    if pct > GAP_WARN_PCT and outside[worst] >= GAP_WARN_MIN_S:
+        warnings.append(
+            f"epoch wall time disagrees with its steps: epoch {worst + 1} took {epoch_walls[worst]:.3f} s but its "
+            f"steps sum to {sum(step_times[worst]):.3f} s ({outside[worst]:.3f} s, {pct:.0f}%, outside the steps); "
+            "epoch times, epoch throughput and time to target count that wait as training "
+            "(step times and samples/s do not)")
+    out["flagged"] = bool(warnings)
+    return {"epoch_gap": out, "warnings": warnings}
 
 
 def steady_phases(per_epoch: list[dict[str, list[float]]], warmup_steps: int,
@@ -255,6 +298,7 @@ def run_protocol(
     epochs_to_target: int | None = None
     subset = settings.epoch_test_size is not None and settings.epoch_test_size < len(data.x_test)
     kept: Any = None
+    meter = LoadMeter()
     for epoch in range(settings.epochs):
         perm = rng.permutation(n_train)
         x, y = data.x_train[perm], data.y_train[perm]
@@ -263,6 +307,7 @@ def run_protocol(
         extra = settings.extra_work
         if gate:
             gate.turn()
+        meter.start()  # without a gate, the window is the epoch's training; with one, each step
         last, last_faults = time.perf_counter(), minor_faults()
         start = last
 
@@ -276,7 +321,9 @@ def run_protocol(
             faults.append(now_faults - last_faults)
             last, last_faults = now, now_faults
             if gate:
+                meter.stop()
                 gate.turn()
+                meter.start()
                 last, last_faults = time.perf_counter(), minor_faults()
             if len(steps) % 10 == 0 or len(steps) == steps_per_epoch:
                 emit({"event": "step", "epoch": epoch + 1, "step": len(steps), "of": steps_per_epoch})
@@ -287,6 +334,7 @@ def run_protocol(
         if not math.isfinite(train_loss):
             raise Diverged(epoch + 1, train_loss)
         wall = time.perf_counter() - start
+        meter.stop()
         elapsed_train += wall
         t_eval = time.perf_counter()
         n_test = min(settings.epoch_test_size or len(data.x_test), len(data.x_test))
@@ -338,6 +386,13 @@ def run_protocol(
     steady = steady_state(all_steps, [e["eval_s"] for e in epochs], [e["wall_s"] for e in epochs],
                           settings.batch_size, n_train, settings.warmup_steps, all_faults)
     steady.update(steady_phases(all_phases, settings.warmup_steps, getattr(backend, "phase_note", None)))
+    gaps = epoch_gaps(all_steps, [e["wall_s"] for e in epochs], gated=gate is not None)
+    steady["epoch_gap"] = gaps["epoch_gap"]
+    steady["warnings"] += gaps["warnings"]
+    steady["machine_load"] = meter.figures()
+    busy = busy_warning(steady["machine_load"])
+    if busy:
+        steady["warnings"].append(busy)
     if profile_warning:
         steady["warnings"].append(profile_warning)
     for warning in steady["warnings"]:

@@ -160,6 +160,44 @@ def _peak_pct(rec: dict[str, Any], ctx: Context) -> float | None:
     return 100.0 * g / peak if g and peak else None
 
 
+# Figures a caveat puts in doubt. An epoch padded by time outside its steps (measure.epoch_gaps)
+# inflates what is read off epoch walls; a busy machine (rnnbench.machine_load) every timing.
+EPOCH_WALL_METRICS = ("first_epoch_s", "steady_epoch_s", "time_to_target_s")
+MARK = "⚠"
+
+
+def record_caveats(rec: dict[str, Any]) -> dict[str, str]:
+    """The record's caveats: ``{"epoch_gap" | "busy": warning text}`` (empty when none)."""
+    m = rec.get("metrics") or {}
+    out: dict[str, str] = {}
+    warnings = m.get("warnings") or []
+    if (m.get("epoch_gap") or {}).get("flagged"):
+        out["epoch_gap"] = next((w for w in warnings if w.startswith("epoch wall time")), "epoch wall time padded")
+    if (m.get("machine_load") or {}).get("busy"):
+        out["busy"] = next((w for w in warnings if w.startswith("busy machine")), "busy machine")
+    return out
+
+
+def marked(row: dict[str, Any], metric: str, text: str) -> str:
+    """A table value with the caveat mark when its row's epoch walls were padded."""
+    return f"{text} {MARK}" if metric in EPOCH_WALL_METRICS and row.get("epoch_gap_flagged") and text != "—" else text
+
+
+def row_label(row: dict[str, Any]) -> str:
+    """The row's cell label, saying so when its timings were taken on a busy machine."""
+    return f"{row['cell']} {MARK} busy machine" if row.get("busy_machine") else row["cell"]
+
+
+def caveat_notes(summary: "Summary") -> list[str]:
+    """One line per row and caveat, for the reports' caveats section (empty when none)."""
+    what = {"epoch_gap": "epoch times marked " + MARK, "busy": "all timings (busy machine)"}
+    lines = []
+    for row in summary.rows:
+        for kind, (count, text) in row.get("_caveats", {}).items():
+            lines.append(f"{row['cell']} — {what[kind]}, {count} of {row['n']} runs: {text}")
+    return lines
+
+
 def threads_text(env: dict[str, Any]) -> str | None:
     """The threads a cell really ran with, as the worker recorded them: intra-op, inter-op, cores."""
     threads = env.get("threads")
@@ -360,6 +398,14 @@ def summarize(records: list[dict[str, Any]], context: Context | None = None) -> 
         row["kernel"] = (ok[0].get("env") or {}).get("kernel") if ok else None
         row["threads"] = threads_text(ok[0].get("env") or {}) if ok else None
         row["group"] = first["group"]
+        caveats: dict[str, tuple[int, str]] = {}
+        for r in ok:
+            for kind, text in record_caveats(r).items():
+                count, first_text = caveats.get(kind, (0, text))
+                caveats[kind] = (count + 1, first_text)
+        row["epoch_gap_flagged"] = caveats.get("epoch_gap", (0, ""))[0]
+        row["busy_machine"] = caveats.get("busy", (0, ""))[0]
+        row["_caveats"] = caveats
         row["_records"] = ok  # for plots; keys starting with "_" stay out of tables and CSV
         rows.append(row)
     runs = sorted({r.get("run_id") for r in records if r.get("run_id")})

@@ -26,6 +26,7 @@ from rnnbench import paths
 from rnnbench.errors import UserError
 from rnnbench.markdown import escape as md_escape
 from rnnbench.report.aggregate import (METRIC_COLUMNS, format_value, METRICS, TERMINAL_COLUMNS, Context, Pivot, Summary,
+                                       caveat_notes, marked, row_label,
                                        check_names, pivot, summarize)
 from rnnbench.results import RunDir, resolve_run
 
@@ -57,15 +58,15 @@ def table_rows(summary: Summary, columns: tuple[str, ...] | None = None,
     header = ["cell", *summary.varying, "n"] + [title for _, title, _ in cols]
     rows = []
     for r in ordered(summary.rows):
-        cells = [r["cell"], *[str(r.get(k)) for k in summary.varying], str(r["n"])]
+        cells = [row_label(r), *[str(r.get(k)) for k in summary.varying], str(r["n"])]
         for col, _, fmt in cols:
             if col == "test_acc":
                 cells.append(_fmt(r.get("test_acc"), "{:.3f}") if compact else _acc_cell(r))
             elif col == "time_to_target_s":
                 text = r.get("time_to_target") or "—"
-                cells.append(text.replace(" reached)", ")") if compact else text)
+                cells.append(marked(r, col, text.replace(" reached)", ")") if compact else text))
             else:
-                cells.append(_fmt(r.get(col), fmt))
+                cells.append(marked(r, col, _fmt(r.get(col), fmt)))
         rows.append(cells)
     return header, rows
 
@@ -124,6 +125,7 @@ def render_rich(summary: Summary, title: str, pivots: list[Pivot] | None = None,
     for row in rows:
         t.add_row(*[Text(c, style="red" if c.startswith("never") else "") for c in row])
     parts: list[Any] = [t]
+    parts += [Text(f"⚠ {n}", style="yellow") for n in caveat_notes(summary)]
     for p in pivots or []:
         ph, prow = p.table()
         pt = Table(title=Text(p.title), caption=Text("; ".join(p.notes)) if p.notes else None)
@@ -178,6 +180,10 @@ def render_markdown(summary: Summary, title: str, meta: dict[str, Any] | None = 
             out.append(f"- full report with figures: [{html_name}]({html_name})")
         out.append("")
     out += [tabulate(rows, headers=header, tablefmt="github", disable_numparse=True), ""]
+    notes = caveat_notes(summary)
+    if notes:
+        out += ["## ⚠ Caveats", "", "Figures the cells' own checks put in doubt (marked ⚠ in the table):", ""]
+        out += [f"- {md_escape(n)}" for n in notes] + [""]
     out += [
         "Times are medians over repeats and seeds (n = successful runs); accuracy shows the min–max "
         "spread when n > 1. Steady epoch = median of epochs after the first; steady step = median "

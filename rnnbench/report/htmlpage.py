@@ -18,7 +18,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from rnnbench.report.aggregate import METRICS, Pivot, Summary, format_value
+from rnnbench.report.aggregate import METRICS, Pivot, Summary, caveat_notes, format_value, marked, row_label
 from rnnbench.report.plots import Plot, ordered, row_name
 
 SORT_JS = """
@@ -130,7 +130,7 @@ def summary_table(summary: Summary) -> str:
     header = ["cell", *summary.varying, "n", "failed", *[m.title for m in cols]]
     body = []
     for r in ordered(summary.rows):
-        tds = [_td(r["cell"], cls="label"), *[_td(str(r.get(k)), r.get(k)) for k in summary.varying],
+        tds = [_td(row_label(r), cls="label"), *[_td(str(r.get(k)), r.get(k)) for k in summary.varying],
                _td(str(r["n"]), r["n"], "num"), _td(str(r["failed"]), r["failed"], "num")]
         for m in cols:
             v = r.get(m.name)
@@ -142,11 +142,20 @@ def summary_table(summary: Summary) -> str:
             elif m.name == "time_to_target_s":
                 text = r.get("time_to_target") or "—"
                 never = text.startswith("never")
-                tds.append(_td(text, v, "num never" if never else "num"))
+                tds.append(_td(marked(r, m.name, text), v, "num never" if never else "num"))
             else:
-                tds.append(_td(_fmt(v, m.fmt), v, "num"))
+                tds.append(_td(marked(r, m.name, _fmt(v, m.fmt)), v, "num"))
         body.append(f"<tr>{''.join(tds)}</tr>")
     return _table(header, body, cls="summary")
+
+
+def caveats_list(summary: Summary) -> str:
+    """The figures a record's own checks put in doubt (⚠ in the table), one item per row and caveat."""
+    notes = caveat_notes(summary)
+    if not notes:
+        return ""
+    return ('<div class="caveats"><p class="note"><strong>⚠ Caveats</strong> — figures the cells\' own checks '
+            "put in doubt:</p><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul></div>")
 
 
 def pivot_table(p: Pivot) -> str:
@@ -335,7 +344,7 @@ def render_html(
         ("summary", "Summary",
          '<p class="note">One row per cell; times are medians over repeats and seeds (n = successful runs), '
          "accuracy with its min–max spread when n &gt; 1. Click a column header to sort.</p>"
-         + summary_table(summary)),
+         + summary_table(summary) + caveats_list(summary)),
     ]
     from rnnbench.report.findings import html as findings_html
 
