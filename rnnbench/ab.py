@@ -11,7 +11,8 @@ pair, cell), so a run survives Ctrl-C and resumes like ``rnnbench run``.
 The verdicts (:func:`analyze`): step time from the paired ratios (:func:`rnnbench.stats.
 paired_ratio`, :func:`rnnbench.stats.paired_verdict`); peak memory and accuracy from the
 per-process values of each side (:func:`rnnbench.stats.judge`); a cell that fails on one
-side only says so. Exit codes: 0 no regression, 1 regression, 2 bad input.
+side only says so. Exit codes: 0 no regression, 1 regression (or, asked to, a cell left
+inconclusive), 2 bad input.
 """
 
 from __future__ import annotations
@@ -26,12 +27,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+from pydantic import ValidationError
+
 from rnnbench.cellenv import STARTED_BY_PARENT
 from rnnbench.errors import UserError
 from rnnbench.results import RunDir, append_record, resolve_run
 from rnnbench.signals import exit_code, terminate_as_interrupt
 from rnnbench.stats import AB_FASTER, AB_INCONCLUSIVE, AB_SLOWER, judge, pair_log_ratio, paired_ratio, paired_verdict
-from rnnbench.suite import Cell, CellSettings, Suite, parse_suite, with_stored_keys
+from rnnbench.suite import (Cell, CellSettings, Suite, parse_suite, setting_problem, settings_error,
+                            with_stored_keys)
 
 DEFAULTS = {"time": 1.05, "memory": 1.10, "accuracy_drop": 0.02, "alpha": 0.01, "trim": 0.0}
 FAILING_ON_B, FAILING_ON_A, FAILING_BOTH = "failing on B", "failing on A", "failing on both"
@@ -142,8 +146,9 @@ def make_sides(a: str | None, b: str | None, a_set: dict[str, Any], b_set: dict[
     py_b = resolve_python(b, "b") if b else sys.executable
     for side, over in (("a", a_set), ("b", b_set)):
         for k, v in over.items():
-            if k not in CellSettings.model_fields:
-                raise UserError(f"--{side}-set {k}: unknown setting")
+            problem = setting_problem(k, v)
+            if problem:
+                raise UserError(f"--{side}-set {k}: {problem}")
     # Paths, not their targets: two venvs' pythons link to the same interpreter, yet differ.
     same = os.path.abspath(py_a) == os.path.abspath(py_b) and a_set == b_set
     if same and not allow_same:
@@ -151,6 +156,10 @@ def make_sides(a: str | None, b: str | None, a_set: dict[str, Any], b_set: dict[
                         hint="give --a/--b environments or --a-set/--b-set overrides; --aa measures A against itself")
     needs = {m for c in suite.cells for m in _backend_modules(c.settings.backend)}
     return (probe_side("a", py_a, a_set, needs), probe_side("b", py_b, b_set, needs))
+
+
+def _set_items(overrides: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in overrides.items())
 
 
 def _backend_modules(backend: str) -> tuple[str, ...]:
@@ -194,8 +203,9 @@ def plan(suite: Suite, sides: tuple[SideSpec, SideSpec]) -> list[PairCell]:
         for side in sides:
             try:
                 s = CellSettings.model_validate({**c.settings.model_dump(), **side.overrides})
-            except Exception as e:  # noqa: BLE001 - pydantic's error, in one line
-                raise UserError(f"--{side.name}-set: {c.label}: {str(e).splitlines()[-1].strip()}") from None
+            except ValidationError as e:  # a combination of settings this cell cannot take
+                raise UserError(f"--{side.name}-set {_set_items(side.overrides)}: {c.label}: "
+                                f"{settings_error(e)}") from None
             for k in side.unknown_settings:
                 if getattr(s, k) != CellSettings.model_fields[k].default and k not in STARTED_BY_PARENT:
                     raise UserError(f"side {side.name.upper()}: its rnnbench ({side.rnnbench}) has no setting {k!r}, "
@@ -215,8 +225,9 @@ def start_ab_run(suite: Suite, sides: tuple[SideSpec, SideSpec], pairs: int, thr
                                          "thresholds": thresholds})
 
 
-def reopen_ab_run(ref: str) -> tuple[RunDir, Suite, tuple[SideSpec, SideSpec], int, dict[str, float]]:
-    run = resolve_run(ref)
+def reopen_ab_run(ref: str, root: Path | None = None
+                  ) -> tuple[RunDir, Suite, tuple[SideSpec, SideSpec], int, dict[str, float]]:
+    run = resolve_run(ref, root)
     meta = run.meta()
     if meta.get("kind") != "ab":
         raise UserError(f"{run.run_id}: not an ab run", hint="resume a suite run with: rnnbench run --resume")
@@ -413,6 +424,15 @@ class Analysis:
         return out
 
     @property
+    def inconclusive(self) -> list[CellResult]:
+        """Cells that did not regress and whose step time could not be decided either way."""
+        return [c for c in self.cells if not c.regression and c.time_verdict == AB_INCONCLUSIVE]
+
+    def exit_code(self, fail_on_inconclusive: bool = False) -> int:
+        """1 on a regression (or, with ``fail_on_inconclusive``, on a cell left inconclusive), else 0."""
+        return 1 if self.regressions or (fail_on_inconclusive and self.inconclusive) else 0
+
+    @property
     def nothing_compared(self) -> bool:
         """No cell has a single pair where both sides succeeded."""
         return all(c.ratio is None for c in self.cells)
@@ -420,9 +440,13 @@ class Analysis:
     def summary_line(self) -> str:
         """``2 cells regressed (step time: 1 slower, 1 unchanged; more memory: 2)``: the regressed
         cells, then step-time verdicts per cell, then memory and accuracy regressions apart (a
-        cell can regress on memory with its step time unchanged)."""
-        n = len(self.regressions)
-        head = f"{n} cell{'s' if n != 1 else ''} regressed" if n else "no regression"
+        cell can regress on memory with its step time unchanged). Without a regression, cells left
+        inconclusive head it (``inconclusive: 1 of 2 cells undecided``): "no regression" is said only
+        when every cell was decided."""
+        n, undecided, cells = len(self.regressions), len(self.inconclusive), len(self.cells)
+        head = (f"{n} cell{'s' if n != 1 else ''} regressed" if n else
+                f"inconclusive: {undecided} of {cells} cell{'s' if cells != 1 else ''} undecided" if undecided
+                else "no regression")
         parts = "step time: " + ", ".join(f"{k} {v}" for v, k in sorted(self.counts().items()))
         for verdict in ("more memory", "accuracy lower"):
             k = sum(verdict in (c.memory_verdict, c.accuracy_verdict) for c in self.cells)
@@ -430,9 +454,14 @@ class Analysis:
                 parts += f"; {verdict}: {k}"
         return f"{head} ({parts})"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, fail_on_inconclusive: bool = False) -> dict[str, Any]:
         return {"thresholds": self.thresholds, "summary": self.summary_line(),
-                "exit_code": 1 if self.regressions else 0, "cells": [asdict(c) for c in self.cells]}
+                "exit_code": self.exit_code(fail_on_inconclusive), "cells": [asdict(c) for c in self.cells]}
+
+    @property
+    def icon(self) -> str:
+        """The Markdown headline's mark: ❌ regressed, ⚠️ inconclusive (not a green tick), ✅ no regression."""
+        return "❌" if self.regressions else "⚠️" if self.inconclusive else "✅"
 
 
 def _median(xs: list[float]) -> float | None:
@@ -541,14 +570,14 @@ def render_rich(a: Analysis, sides: tuple[SideSpec, SideSpec]) -> Any:
     for c, row in zip(a.cells, table_rows(a)):
         row[7] = Text(row[7], style=style.get(c.time_verdict, ""))  # type: ignore[call-overload]
         t.add_row(*row)
-    return Group(t, Text(a.summary_line(), style="bold red" if a.regressions else "bold green"))
+    return Group(t, Text(a.summary_line(), style="bold red" if a.regressions else "bold yellow" if a.inconclusive
+                         else "bold green"))
 
 
 def render_markdown(a: Analysis, sides: tuple[SideSpec, SideSpec], title: str = "rnnbench ab") -> str:
     from rnnbench.markdown import escape
 
-    icon = "❌" if a.regressions else "✅"
-    out = [f"## {icon} {escape(title)}: {escape(a.summary_line())}", "",
+    out = [f"## {a.icon} {escape(title)}: {escape(a.summary_line())}", "",
            f"**A** {escape(sides[0].describe())} · **B** {escape(sides[1].describe())}", "",
            "| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---" for _ in COLUMNS) + "|"]
     for row in table_rows(a):

@@ -146,7 +146,7 @@ class PlainProgress(QuietProgress):
     def start(self, run_id: str, cells: list[Cell], done: int) -> None:
         self.state.start(cells, done)
         self.n = done
-        self._say(f"run {run_id}: {len(cells)} cells, {done} already done")
+        self._say(f"run {run_id}: {len(cells)} cell{'s' if len(cells) != 1 else ''}, {done} already done")
 
     def cell_start(self, cell: Cell) -> None:
         self.n += 1
@@ -172,7 +172,8 @@ class PlainProgress(QuietProgress):
         st = self.state
         if st.finished:
             failed = f", {st.failed} failed" if st.failed else ""
-            self._say(f"finished {st.finished} cells{failed} in {_fmt_duration(st.clock() - st.started)}; "
+            self._say(f"finished {st.finished} cell{'s' if st.finished != 1 else ''}{failed} in "
+                      f"{_fmt_duration(st.clock() - st.started)}; "
                       f"{st.remaining} not run")
 
 
@@ -214,7 +215,8 @@ class RichProgress(QuietProgress):
 
         self.state.start(cells, done)
         self.progress.start()
-        self.console.print(f"[bold]run[/] {escape(run_id)}: {len(cells)} cells, {done} already done")
+        self.console.print(f"[bold]run[/] {escape(run_id)}: {len(cells)} cell{'s' if len(cells) != 1 else ''}, "
+                           f"{done} already done")
         self.suite_task = self.progress.add_task("[bold]suite[/]", total=len(cells), completed=done,
                                                  info=self._suite_info())
 

@@ -393,15 +393,39 @@ def _describe_error(err: dict[str, Any]) -> str:
     return f"{msg[0].lower()}{msg[1:]}, {got}".replace("input should be", "expected")
 
 
-def _check_setting(path: str, where: str, name: str, value: Any) -> None:
+def setting_problem(name: str, value: Any) -> str | None:
+    """What is wrong with setting ``name`` to ``value`` on its own ('unknown setting …', 'expected …,
+    got …'), or None. Combinations of settings are judged per cell, once all are merged."""
     if name not in CellSettings.model_fields:
-        raise _fail(path, where, f"unknown setting '{name}'{_suggest(name, SETTING_NAMES)}")
+        return f"unknown setting '{name}'{_suggest(name, SETTING_NAMES)}"
     try:
         CellSettings.model_validate({name: value})
     except ValidationError as e:
         errs = [x for x in e.errors() if x["loc"] and x["loc"][0] == name]
-        if errs:  # combination errors (no loc) are judged per cell, once all settings are merged
-            raise _fail(path, where, _describe_error(errs[0])) from None
+        if errs:
+            return _describe_error(errs[0]) + _dataset_hint(name, value)
+    return None
+
+
+def _dataset_hint(name: str, value: Any) -> str:
+    """A ``dataset`` that looks like where the user keeps IMDB: say how to import it."""
+    if name != "dataset" or not isinstance(value, str) or value in ("sample", "imdb"):
+        return ""
+    return (f"; to use the IMDB copy at {value}, import it once with `rnnbench data import {value}`, "
+            "then dataset = 'imdb'")
+
+
+def settings_error(e: ValidationError) -> str:
+    """A cell's settings ValidationError in one line: its first error, 'KEY: expected …, got …'."""
+    err = e.errors()[0]
+    where = ".".join(str(x) for x in err["loc"])
+    return f"{where}: {_describe_error(err)}" if where else _describe_error(err)
+
+
+def _check_setting(path: str, where: str, name: str, value: Any) -> None:
+    problem = setting_problem(name, value)
+    if problem:
+        raise _fail(path, where, problem)
 
 
 def _table(path: str, data: dict[str, Any], key: str) -> dict[str, Any]:

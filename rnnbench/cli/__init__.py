@@ -8,38 +8,20 @@ A :class:`~rnnbench.errors.UserError` anywhere becomes one line on stderr and ex
 from __future__ import annotations
 
 import typer
-from typer.core import TyperGroup
 
 from rnnbench.cli import ab, baseline, compare, data, env, listing, report, run, verify
-from rnnbench.errors import UserError
-from rnnbench.results import STORAGE_FULL
-
-
-class _Group(TyperGroup):
-    """Turns a UserError raised by any command into one line on stderr and exit 2."""
-
-    def invoke(self, ctx):  # noqa: ANN001, ANN201 - click's signature
-        try:
-            return super().invoke(ctx)
-        except UserError as e:
-            typer.echo(f"rnnbench: error: {e}", err=True)
-            raise typer.Exit(e.exit_code) from None
-        except OSError as e:
-            if e.errno not in STORAGE_FULL:
-                raise
-            typer.echo(f"rnnbench: error: {e.filename or 'writing'}: {e.strerror} (free some space or use "
-                       "--output DIR; a run keeps its finished records and resumes with --resume)", err=True)
-            raise typer.Exit(2) from None
+from rnnbench.cli.group import Group
 
 
 app = typer.Typer(
-    cls=_Group,
+    cls=Group,
     name="rnnbench",
     help="Benchmark recurrent networks (GRU, LSTM, SimpleRNN) across PyTorch and Keras on IMDB.\n\n"
     "Typical use: rnnbench run quick, then rnnbench report.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: wraps, keeps brackets, flags without <bool> (rnnbench.cli.group)
 )
 
 

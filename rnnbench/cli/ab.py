@@ -1,7 +1,8 @@
 """``rnnbench ab``: paired, step-by-step A/B comparison of two environments or settings.
 
 Exit codes: 0 no regression, 1 regression (B slower, more memory, accuracy lower, or
-failing where A is not), 2 bad input (one line on stderr), 130 interrupted (resumable).
+failing where A is not; with --fail-on-inconclusive also a cell whose step time stayed
+inconclusive), 2 bad input (one line on stderr), 130 interrupted (resumable).
 """
 
 from __future__ import annotations
@@ -11,8 +12,13 @@ from typing import List, Optional
 
 import typer
 
+# what a resumed run keeps from its start (its suite, sides, pairs and thresholds): given with --resume, refused
+FIXED_BY_RUN = ("suite", "a", "b", "a_set", "b_set", "aa", "pairs", "time_", "memory", "accuracy_drop", "alpha",
+                "trim", "only", "set_")
+
 
 def ab(
+    ctx: typer.Context,
     suite: Optional[str] = typer.Argument(None, help="suite file or ready suite's name (optional with --resume)"),
     a: Optional[str] = typer.Option(None, "--a", help="side A's Python: an interpreter or venv folder "
                                     "(default: this one)"),
@@ -50,6 +56,8 @@ def ab(
     bench: Optional[str] = typer.Option(None, "--bench", help="write github-action-benchmark JSON "
                                         "(customSmallerIsBetter: B/A ratio per cell) to FILE"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress and no table; just the summary line"),
+    fail_on_inconclusive: bool = typer.Option(False, "--fail-on-inconclusive", help="exit 1 also when a cell's "
+                                              "step time stays inconclusive (a gate that must decide)"),
 ) -> None:
     """Side A vs side B on every cell of a suite, as pairs of processes taking turns step by step."""
     import json
@@ -63,7 +71,8 @@ def ab(
 
     console = Console(stderr=True, quiet=quiet)
     if resume:
-        run, spec, sides, pairs, thresholds = abm.reopen_ab_run(resume)
+        _refuse_with_resume(ctx)
+        run, spec, sides, pairs, thresholds = abm.reopen_ab_run(resume, root=output)
     else:
         if suite is None:
             raise UserError("give a suite to compare on, or --resume RUN", hint="ready suites: rnnbench list")
@@ -85,7 +94,8 @@ def ab(
     cells = abm.plan(spec, sides)
     for s in sides:
         console.print(f"side {s.name.upper()}: {s.describe()} — runs {s.rnnbench}")
-    console.print(f"{len(cells)} cells × {pairs} pairs" + (f", {jobs} at a time" if jobs > 1 else "")
+    console.print(f"{len(cells)} cell{'s' if len(cells) != 1 else ''} × {pairs} pairs"
+                  + (f", {jobs} at a time" if jobs > 1 else "")
                   + f" → {run.path}")
 
     def on_pair(cell, k, ra, rb) -> None:  # noqa: ANN001 - progress line
@@ -112,14 +122,27 @@ def ab(
     for dest in markdown or []:
         write_output(abm.render_markdown(analysis, sides, f"rnnbench ab {spec.name}"), dest)
     if json_out:
-        write_output(json.dumps({"run_id": run.run_id, **analysis.to_json()}, indent=2, default=str), json_out)
+        write_output(json.dumps({"run_id": run.run_id, **analysis.to_json(fail_on_inconclusive)}, indent=2,
+                                default=str), json_out)
     if bench:
         write_output(json.dumps(abm.bench_json(analysis), indent=2), bench)
     if analysis.nothing_compared and not analysis.regressions:
         typer.echo("rnnbench: error: no cell has a pair where both sides succeeded: nothing was compared "
                    f"(the failures and their logs are in {run.path})", err=True)
         raise typer.Exit(2)
-    raise typer.Exit(1 if analysis.regressions else 0)
+    raise typer.Exit(analysis.exit_code(fail_on_inconclusive))
+
+
+def _refuse_with_resume(ctx: typer.Context) -> None:
+    """``--resume`` continues a run as it started: an option that would change it is refused, not ignored."""
+    from rnnbench.errors import UserError
+
+    given = [p for p in ctx.command.params if p.name in FIXED_BY_RUN
+             and getattr(ctx.get_parameter_source(p.name), "name", "DEFAULT") in ("COMMANDLINE", "ENVIRONMENT")]
+    if given:
+        names = ", ".join(p.opts[0] if p.param_type_name == "option" else "SUITE" for p in given)
+        raise UserError(f"--resume continues the run with the suite, sides, pairs and thresholds it started with: "
+                        f"{names} cannot change them", hint=f"drop {names}, or start a new run")
 
 
 def register(app: typer.Typer) -> None:

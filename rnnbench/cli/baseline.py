@@ -6,8 +6,10 @@ from typing import Optional
 
 import typer
 
+from rnnbench.cli.group import Group
+
 app = typer.Typer(help="Save, list and show named baselines (reports/baselines/NAME.json) for rnnbench compare.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, cls=Group, rich_markup_mode=None)
 
 
 @app.command("save")

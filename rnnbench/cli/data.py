@@ -11,9 +11,13 @@ from typing import Optional
 
 import typer
 
+from rnnbench.cli.group import Group
+
 app = typer.Typer(
     help="IMDB data: import a local copy, fetch it, show what is here, export Keras arrays.",
     no_args_is_help=True,
+    cls=Group,
+    rich_markup_mode=None,
 )
 
 
