@@ -7,7 +7,8 @@ kernel's own counters (Linux ``/proc``; elsewhere nothing is metered and nothing
 
 * **other processes' CPU time**: the machine's non-idle CPU time (``/proc/stat``: user,
   nice, system, irq, softirq) over the windows, minus this process's own CPU time (all its
-  threads, ``time.process_time``); divided by the windows' length it is the number of cores
+  threads, ``time.process_time``, and its finished children's: on a GPU, XLA runs ``ptxas``
+  as a child while it compiles — seen as 2.64 "other" cores before they were counted); divided by the windows' length it is the number of cores
   other programs kept busy (``other_cores``);
 * **steal**: CPU time the hypervisor gave to other guests (``/proc/stat``'s steal), as a
   share of the windows' core-seconds;
@@ -23,6 +24,7 @@ the machine before a benchmark; this looks during it, cell by cell.
 from __future__ import annotations
 
 import os
+import resource
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -52,8 +54,10 @@ def read_counters() -> CpuCounters | None:
         return None
     ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     values = [int(v) for v in fields] + [0] * 8
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # e.g. XLA's ptxas, the cell's own compiler
     return CpuCounters(machine_busy_s=sum(values[i] for i in _BUSY_FIELDS) / ticks,
-                       steal_s=values[_STEAL_FIELD] / ticks, self_s=time.process_time(), wall=time.monotonic())
+                       steal_s=values[_STEAL_FIELD] / ticks,
+                       self_s=time.process_time() + children.ru_utime + children.ru_stime, wall=time.monotonic())
 
 
 def load_average() -> float | None:

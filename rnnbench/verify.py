@@ -219,7 +219,7 @@ def _settings(variant: str, bidirectional: bool, layers: int, impl: str, backend
 
 
 class _TorchSide:
-    def __init__(self, s: "CellSettings", cfg: VerifyConfig) -> None:
+    def __init__(self, s: "CellSettings", cfg: VerifyConfig, device: str = "cpu") -> None:
         import torch
 
         from rnnbench.backends.torch_backend import TorchRNNClassifier
@@ -227,24 +227,26 @@ class _TorchSide:
         torch.manual_seed(cfg.seed)
         self.torch = torch
         self.s = s
-        self.model = TorchRNNClassifier(s, cfg.vocab)
+        self.device = torch.device(device)
+        self.model = TorchRNNClassifier(s, cfg.vocab).to(self.device)
         self.model.train()  # dropout is 0: training mode exercises the training path
 
     def state(self) -> dict[str, np.ndarray]:
-        return {k: v.detach().numpy().copy() for k, v in self.model.state_dict().items()}
+        return {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
 
     def load(self, arrays: dict[str, np.ndarray]) -> None:
-        sd = {k: self.torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for k, v in arrays.items()}
+        sd = {k: self.torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)).to(self.device)
+              for k, v in arrays.items()}
         self.model.load_state_dict(sd, strict=True)
 
     def run(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         torch = self.torch
         self.model.zero_grad(set_to_none=True)
-        logits = self.model(torch.from_numpy(x).long())
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.from_numpy(y))
+        logits = self.model(torch.from_numpy(x).long().to(self.device))
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.from_numpy(y).to(self.device))
         loss.backward()
-        grads = {n: p.grad.detach().numpy().copy() for n, p in self.model.named_parameters()}
-        return torch.sigmoid(logits).detach().numpy().astype(np.float64), grads
+        grads = {n: p.grad.detach().cpu().numpy().copy() for n, p in self.model.named_parameters()}
+        return torch.sigmoid(logits).detach().cpu().numpy().astype(np.float64), grads
 
     def adam_update(self, x: np.ndarray, y: np.ndarray, cfg: VerifyConfig,
                     optimizer: str = "adam") -> dict[str, np.ndarray]:
@@ -590,6 +592,45 @@ def verify_architecture(name: str, layers: int, cfg: VerifyConfig) -> list[Verif
             out_t, g_t = _torch_layer_run(torch_layer, x, w)
             out_k, g_k = _keras_layer_run(keras_layer, x, w)
             rows.append(_row(case, "torch→keras", "layer/layer", out_t, out_k, _as_keras_grads(arch, g_t, s), g_k, t0))
+    return rows
+
+
+def verify_device_case(variant: str, bidirectional: bool, layers: int, cfg: VerifyConfig,
+                       device: str) -> list[VerifyRow]:
+    """PyTorch on the CPU against PyTorch on ``device`` (cuDNN's fused kernels, and the cell):
+    the same weights and batch, outputs and gradients compared with the cross-framework tolerances."""
+    arch, reset = VARIANTS[variant]
+    case = case_name(variant, bidirectional, layers)
+    rng = np.random.RandomState(cfg.seed + 12345)
+    x = rng.randint(0, cfg.vocab, size=(cfg.batch, cfg.seq_len)).astype(np.int64)
+    y = rng.randint(0, 2, size=(cfg.batch,)).astype(np.float32)
+    impls = ("cell",) if arch == "gru" and reset == "before" else ("fused", "cell")
+    rows = []
+    for impl in impls:
+        t0 = time.perf_counter()
+        s = _settings(variant, bidirectional, layers, impl, "torch", cfg)
+        cpu = _TorchSide(s, cfg)
+        gpu = _TorchSide(s, cfg, device)
+        gpu.load(cpu.state())
+        out_a, grads_a = cpu.run(x, y)
+        out_b, grads_b = gpu.run(x, y)
+        rows.append(_row(case, f"cpu↔{device} (torch)", f"{impl}/{impl}", out_a, out_b, grads_a, grads_b, t0))
+    return rows
+
+
+def run_verify_device(cfg: VerifyConfig, device: str, progress: Any = None) -> list[VerifyRow]:
+    """``rnnbench verify --device cuda``: every case's PyTorch model on the CPU and on the GPU."""
+    import torch
+
+    if not torch.cuda.is_available():
+        raise UserError(f"verify --device {device}: torch {torch.__version__} sees no CUDA GPU")
+    torch.backends.cuda.matmul.allow_tf32 = False  # float32 on both sides, as the cells train
+    torch.backends.cudnn.allow_tf32 = False
+    rows: list[VerifyRow] = []
+    for variant, bidirectional, layers in iter_cases(cfg):
+        rows.extend(verify_device_case(variant, bidirectional, layers, cfg, device))
+        if progress:
+            progress(case_name(variant, bidirectional, layers))
     return rows
 
 

@@ -213,3 +213,20 @@ def test_torch_cell_dropout_sits_between_layers_in_training_only() -> None:
         torch.manual_seed(0)
         assert not torch.allclose(cell(x)[0], out_c)  # dropout between the two layers
     assert ExplicitRNN(s.model_copy(update={"layers": 1})).dropout == 0.0  # as nn.LSTM: none after the last
+
+
+def test_the_device_check_compares_pytorch_on_two_devices_and_catches_a_difference(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``verify --device cuda``'s comparison, run here with the CPU on both sides: identical
+    weights agree exactly; weights nudged on one side (as a wrong copy to the GPU would) fail."""
+    from rnnbench import verify
+
+    cfg = verify.VerifyConfig()
+    rows = verify.verify_device_case("gru", True, 2, cfg, "cpu")
+    assert [r.impl for r in rows] == ["fused/fused", "cell/cell"] and all(r.passed for r in rows)
+    assert all(r.max_abs_out_diff == 0.0 for r in rows)
+    assert [r.impl for r in verify.verify_device_case("gru-before", False, 1, cfg, "cpu")] == ["cell/cell"]
+    load = verify._TorchSide.load
+    monkeypatch.setattr(verify._TorchSide, "load",
+                        lambda self, arrays: load(self, {k: v + 1e-3 for k, v in arrays.items()}))
+    assert not any(r.passed for r in verify.verify_device_case("lstm", False, 1, cfg, "cpu"))

@@ -439,9 +439,11 @@ class KerasBackend:
 
             from rnnbench.backends.kernels import profile_torch
 
+            xt, yt = keras.ops.convert_to_tensor(xb), keras.ops.convert_to_tensor(yb)  # on the model's device
+
             def step() -> None:
-                p = model(torch.from_numpy(xb), training=True)
-                torch.nn.functional.binary_cross_entropy(p, torch.from_numpy(yb)).backward()
+                p = model(xt, training=True)
+                torch.nn.functional.binary_cross_entropy(p, yt).backward()
 
             self.kernel_ops = profile_torch(step)
             self.kernel_source = "profiled step (torch profiler)"

@@ -21,15 +21,25 @@ def verify(
         False, "--quick", help="cross-framework pairs of fused layers only (fused↔cell kept), "
         "on the 1-layer and the 2-layer bidirectional cases"
     ),
+    device: str = typer.Option(
+        "cpu", "--device", help="cpu (PyTorch against Keras); cuda or cuda:N: PyTorch on the CPU against "
+        "PyTorch on that GPU (cuDNN's fused layers and the cell), every case, no Keras needed"
+    ),
 ) -> None:
     """Check weight transfer torch ⇄ Keras and fused ⇄ cell: outputs and gradients."""
     from rnnbench.backends.base import ensure_available
-    from rnnbench.verify import config_for, render_table, run_verify, summary
+    from rnnbench.errors import UserError
+    from rnnbench.verify import config_for, render_table, run_verify, run_verify_device, summary
 
+    if device != "cpu" and not device.startswith("cuda"):
+        raise UserError(f"verify --device: expected cpu, cuda or cuda:N, got {device!r}")
     ensure_available("torch")
-    ensure_available("keras-tensorflow")
     cfg = config_for(arch, quick)
-    rows = run_verify(cfg)
+    if device == "cpu":
+        ensure_available("keras-tensorflow")
+        rows = run_verify(cfg)
+    else:
+        rows = run_verify_device(cfg, device)
     from rich.console import Console
 
     console = Console()
