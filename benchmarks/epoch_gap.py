@@ -9,9 +9,12 @@ stall, issue 29) shows as a gap of seconds; a healthy epoch's gap is a few milli
 
     python benchmarks/epoch_gap.py [--backends torch,keras-tensorflow,keras-jax,keras-torch]
         [--threads 1,2] [--epochs 4] [--steps 32] [-o DIR]
+    python benchmarks/epoch_gap.py --scan reports/*/results.jsonl reports/*/runs/*/results.jsonl
 
 Reads the run's ``results.jsonl``; prints one row per cell × epoch and, per cell, the largest
-gap after the first epoch as a percentage of the epoch's wall time.
+gap after the first epoch as a percentage of the epoch's wall time. ``--scan`` runs nothing:
+it prints, for each cell of the given (committed) results, its steady epoch time beside the
+median summed steps of the same epochs, and the largest gap — which studies the stall touched.
 """
 
 from __future__ import annotations
@@ -45,6 +48,27 @@ threads = {threads}
 """
 
 
+def scan(paths: list[Path]) -> int:
+    """Per cell of each results file: steady epoch (wall) against the median summed steps of the
+    same epochs, and the worst gap after the first epoch (lockstep ab records are skipped: their
+    walls hold the partner's turns)."""
+    import statistics
+
+    print(f"{'results':58} {'cell':28} {'epoch_s':>8} {'steps_s':>8} {'worst gap':>10}")
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            m = rec.get("metrics") or {}
+            walls = [e["wall_s"] for e in m.get("epochs") or []]
+            sums = [sum(s) for s in m.get("step_times_s") or []]
+            if rec.get("status") != "ok" or len(walls) < 2 or len(sums) != len(walls) or rec.get("ab"):
+                continue
+            gaps = [(w - t) / w for w, t in zip(walls[1:], sums[1:])]
+            print(f"{str(path)[-58:]:58} {rec['label'][:28]:28} {statistics.median(walls[1:]):8.2f} "
+                  f"{statistics.median(sums[1:]):8.2f} {100 * max(gaps):9.1f}%")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--backends", default="torch,keras-tensorflow,keras-jax,keras-torch")
@@ -52,7 +76,10 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--steps", type=int, default=32)
     ap.add_argument("-o", "--output", type=Path, default=None, help="runs folder (default: a temporary one)")
+    ap.add_argument("--scan", nargs="+", type=Path, help="results.jsonl files to check instead of running")
     args = ap.parse_args()
+    if args.scan:
+        return scan(args.scan)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     threads = [int(t) for t in args.threads.split(",")]
     out = args.output or Path(tempfile.mkdtemp(prefix="epoch-gap-"))

@@ -35,13 +35,7 @@ the test set (timed apart). One rule everywhere — *the first apart, steady aft
 Two checks against a second clock, whose warnings go into the record (and the report marks
 the figures they put in doubt):
 
-* **epoch wall against summed steps** (:func:`epoch_gaps`): an epoch's wall time minus the sum
-  of its step times is time outside the training steps (the framework's per-epoch set-up and
-  tear-down). A few milliseconds is normal; more than ``GAP_WARN_PCT`` of the epoch (and
-  ``GAP_WARN_MIN_S``) is a wait counted as training — the Keras-TensorFlow tf.data stall
-  padded epochs by up to 2× this way. Epochs after the first are checked (the first holds
-  compilation), or the only one. Not checked under ``rnnbench ab``'s lockstep, whose epoch
-  walls hold the partner's turns by design;
+* **epoch wall against summed steps** (:mod:`rnnbench.epoch_gap`);
 * **a busy machine** (:mod:`rnnbench.machine_load`): other processes' CPU time, steal and
   load over the timed windows.
 
@@ -56,6 +50,7 @@ import statistics
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
+from rnnbench.epoch_gap import epoch_gaps
 from rnnbench.machine_load import LoadMeter, busy_warning
 
 if TYPE_CHECKING:
@@ -66,8 +61,6 @@ if TYPE_CHECKING:
 
 Event = Callable[[dict[str, Any]], None]
 
-GAP_WARN_PCT = 5.0  # an epoch's wall more than 5% above its summed steps ...
-GAP_WARN_MIN_S = 0.05  # ... and by at least 50 ms (tiny epochs have ms of Python around fit)
 
 
 class Diverged(Exception):
@@ -161,31 +154,6 @@ def steady_state(
         "steady_page_faults_per_step": statistics.fmean(faults) if faults else None,
         "warnings": warnings,
     }
-
-
-def epoch_gaps(step_times: list[list[float]], epoch_walls: list[float], gated: bool = False) -> dict[str, Any]:
-    """Each epoch's wall time outside its steps, and a warning when one is too large (module doc).
-
-    Returns ``epoch_gap`` (``{"outside_steps_s": [...], "worst_epoch", "worst_s", "worst_pct",
-    "checked"}``) and ``warnings``.
-    """
-    outside = [round(w - sum(st), 6) for w, st in zip(epoch_walls, step_times)]
-    checked = [] if gated else (list(range(1, len(outside))) or list(range(len(outside))))
-    out: dict[str, Any] = {"outside_steps_s": outside, "checked": not gated}
-    if not checked:
-        return {"epoch_gap": out, "warnings": []}
-    worst = max(checked, key=lambda e: outside[e] / epoch_walls[e] if epoch_walls[e] > 0 else 0.0)
-    pct = 100.0 * outside[worst] / epoch_walls[worst] if epoch_walls[worst] > 0 else 0.0
-    out.update(worst_epoch=worst + 1, worst_s=outside[worst], worst_pct=round(pct, 2))
-    warnings = []
-    if pct > GAP_WARN_PCT and outside[worst] >= GAP_WARN_MIN_S:
-        warnings.append(
-            f"epoch wall time disagrees with its steps: epoch {worst + 1} took {epoch_walls[worst]:.3f} s but its "
-            f"steps sum to {sum(step_times[worst]):.3f} s ({outside[worst]:.3f} s, {pct:.0f}%, outside the steps); "
-            "epoch times, epoch throughput and time to target count that wait as training "
-            "(step times and samples/s do not)")
-    out["flagged"] = bool(warnings)
-    return {"epoch_gap": out, "warnings": warnings}
 
 
 def steady_phases(per_epoch: list[dict[str, list[float]]], warmup_steps: int,

@@ -16,7 +16,8 @@ from helpers import REPO, require_module, write_suite
 from test_measure import FakeClock, ScriptedBackend, _Data
 
 from rnnbench import machine_load
-from rnnbench.measure import GAP_WARN_PCT, epoch_gaps, run_protocol
+from rnnbench.epoch_gap import GAP_WARN_PCT, epoch_gaps
+from rnnbench.measure import run_protocol
 from rnnbench.report.aggregate import summarize
 from rnnbench.report.build import render_markdown, table_rows
 from rnnbench.suite import CellSettings
@@ -193,3 +194,14 @@ def test_a_real_cell_run_beside_a_spinning_process_is_named_busy_in_record_termi
     assert "busy machine" in terminal
     assert "⚠ busy machine" in md and "## ⚠ Caveats" in md
     assert load["other_cores"] - quiet["metrics"]["machine_load"]["other_cores"] > 0.4
+
+
+def test_the_report_checks_records_written_before_the_check_existed() -> None:
+    """A committed Keras-TensorFlow record (tutorial run, 2 December) has no epoch_gap field;
+    its epochs of 5.15 s over steps summing to ~2.7 s are marked all the same."""
+    old = _record("LSTM / keras-tensorflow", epochs=[{"wall_s": 4.0}, {"wall_s": 5.16}, {"wall_s": 5.16}],
+                  step_times_s=[[1.3, 1.3], [1.4, 1.3], [1.45, 1.45]])
+    (row,) = summarize([old]).rows
+    assert row["epoch_gap_flagged"] == 1 and "epoch 2 took 5.160 s" in row["_caveats"]["epoch_gap"][1]
+    lockstep = {**old, "ab": {"side": "A"}}  # lockstep walls hold the partner's turns: not judged
+    assert summarize([lockstep]).rows[0]["epoch_gap_flagged"] == 0
