@@ -6,9 +6,16 @@ installed, torch (all cores, as cells run by default): a large square product
 (64 × 128 @ 128 × 384: one GRU gate product for a batch of 64). Each figure is the best
 per-call time over repeated calls for about ``seconds`` seconds, as GFLOP/s = 2·m·k·n / t.
 The result is cached as JSON under ``rnnbench.paths.home()/calibration/``, one file per CPU
-model and core count; ``rnnbench report`` reads the file matching each run's machine and,
-when there is one, shows each cell's achieved GFLOP/s as a percentage of ``peak_gflops``
-(the best rate over the libraries at the large shape).
+model and core count (the machine's key here: the peak is the hardware's, so Python and
+framework versions, which ``envinfo.fingerprint`` adds, do not redo it). ``peak_gflops`` is
+the best rate over the libraries at the large shape; ``how`` says who made it.
+
+:func:`ensure` is the automatic path: ``rnnbench run`` calls it in the parent before its first
+CPU cell, and when nothing is cached it measures with numpy alone (no framework import in the
+parent; here numpy's 2048³ was also the faster library) and caches that, ``how = "auto"``;
+``$RNNBENCH_NO_CALIBRATE=1`` turns the measuring off. The run stores the calibration in its
+``run.json``; ``rnnbench report`` prefers that, then the cache, and names where the peak came
+from (:func:`describe`).
 
 ``rnnbench env --calibrate --device cuda`` does the same on the GPU with PyTorch (the device
 synchronized after each batch of calls), cached per GPU model: GPU cells' % of peak is then
@@ -19,17 +26,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from rnnbench import paths
 
 SCHEMA = 1
 PEAK_SHAPE = (2048, 2048, 2048)
 RECURRENT_SHAPE = (64, 128, 384)
+AUTO = "auto"  # ``how`` of a calibration ``rnnbench run`` made by itself
+BY_ENV = "env --calibrate"  # ``how`` of one ``rnnbench env --calibrate`` made (and of those made before ``how``)
+AUTO_LIBRARIES = ("numpy",)  # the automatic path imports no framework into the parent
+OPT_OUT = "RNNBENCH_NO_CALIBRATE"
 
 
 def gpu_cache_path(gpu_name: str) -> Path:
@@ -99,10 +111,12 @@ def measure(
     peak_shape: tuple[int, int, int] = PEAK_SHAPE,
     recurrent_shape: tuple[int, int, int] = RECURRENT_SHAPE,
     libraries: tuple[str, ...] = ("numpy", "torch"),
+    how: str = BY_ENV,
 ) -> dict[str, Any]:
     """Time the products (a few seconds at the default sizes) and return the calibration.
 
-    ``libraries``: which to time, of numpy and torch (torch only when installed).
+    ``libraries``: which to time, of numpy and torch (torch only when installed); ``how``: who
+    asked (:data:`AUTO` or :data:`BY_ENV`), recorded with it.
     """
     from rnnbench.envinfo import cpu_count, cpu_model
 
@@ -123,6 +137,7 @@ def measure(
     return {
         "schema": SCHEMA,
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "how": how,
         "cpu_model": cpu_model(),
         "cpu_count": cpu_count(),
         "dtype": "float32",
@@ -138,7 +153,7 @@ def measure(
 
 def _write(path: Path, calibration: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # two runs calibrating at once each write their own
     tmp.write_text(json.dumps(calibration, indent=2), encoding="utf-8")
     tmp.replace(path)
     return path
@@ -168,6 +183,71 @@ def load(cpu_model: str | None = None, cpu_count: int | None = None) -> dict[str
         cpu_model = cpu_model if cpu_model is not None else _model()
         cpu_count = cpu_count if cpu_count is not None else _count()
     return _read(cache_path(cpu_model, int(cpu_count)), "cpu_model", cpu_model)
+
+
+def ensure(progress: TextIO | None = None) -> dict[str, Any] | None:
+    """This machine's cached calibration; when none is cached, measure one now (numpy, a few
+    seconds), cache and return it, saying so on ``progress`` in one line. None only when nothing
+    is cached and ``$RNNBENCH_NO_CALIBRATE`` is set (to anything but 0)."""
+    cached = load()
+    if cached is not None or os.environ.get(OPT_OUT, "0") not in ("", "0"):
+        return cached
+    if progress:
+        progress.write("calibrating this machine's float32 matmul peak (once per machine, a few seconds) ...")
+        progress.flush()
+    from rnnbench.machine_load import LoadMeter
+
+    t0 = time.perf_counter()
+    meter = LoadMeter()
+    meter.start()
+    cal = measure(libraries=AUTO_LIBRARIES, how=AUTO)
+    meter.stop()
+    busy = meter.figures()
+    if busy and busy["busy"]:  # a figure from a busy machine is the run's, never the machine's: not cached
+        cal["machine_load"] = busy
+        if progress:
+            progress.write(f" {cal['peak_gflops']:.0f} GFLOP/s, not cached: the machine was busy "
+                           f"({busy['busy_reason']})\n")
+            progress.flush()
+        return cal
+    path = save(cal)
+    if progress:
+        progress.write(f" {cal['peak_gflops']:.0f} GFLOP/s ({cal['peak_library']}, {time.perf_counter() - t0:.1f} s),"
+                       f" cached in {path}\n")
+        progress.flush()
+    return cal
+
+
+def _shape_words(shape: str | None) -> str:
+    """``2048x2048 @ 2048x2048`` as ``2048³``; other shapes as they are."""
+    a, _, b = (shape or "?").partition(" @ ")
+    dims = {*a.split("x"), *b.split("x")}
+    return f"{dims.pop()}³" if len(dims) == 1 else (shape or "?")
+
+
+def describe(cal: dict[str, Any], esc: Callable[[Any], str] = str,
+             code: Callable[[str], str] = lambda c: f"`{c}`") -> str:
+    """Where a peak came from and when, for a report: ``of 310 GFLOP/s, float32 matmul 2048³ by
+    numpy, measured automatically 2026-12-04 17:40 on <CPU>`` (or ``measured by `rnnbench env
+    --calibrate` …``). ``esc`` makes the recorded values literal text, ``code`` marks a command."""
+    when = str(cal.get("created") or "?")[:16].replace("T", " ")
+    who = "measured automatically" if cal.get("how") == AUTO else f"measured by {code('rnnbench env --calibrate')}"
+    where = cal.get("gpu_name") or cal.get("cpu_model") or "?"
+    return (f"of {cal.get('peak_gflops') or 0:.0f} GFLOP/s, {esc(cal.get('dtype', 'float32'))} matmul "
+            f"{esc(_shape_words(cal.get('peak_shape')))} by {esc(cal.get('peak_library', '?'))}, {who} "
+            f"{esc(when)} on {esc(where)}")
+
+
+def sources(calibrations: dict[str, dict[str, Any]], esc: Callable[[Any], str] = str,
+            code: Callable[[str], str] = lambda c: f"`{c}`") -> list[str]:
+    """One line per distinct calibration of ``run_id → calibration`` (``% of peak: …``), naming
+    the runs when they do not all share one; none for none."""
+    runs: dict[str, list[str]] = {}
+    for run_id, cal in calibrations.items():
+        runs.setdefault(describe(cal, esc, code), []).append(esc(run_id))
+    if len(runs) == 1:
+        return [f"% of peak: {next(iter(runs))}"]
+    return [f"% of peak ({', '.join(ids)}): {text}" for text, ids in runs.items()]
 
 
 def measure_gpu(seconds: float = 0.5, peak_shape: tuple[int, int, int] = PEAK_SHAPE,
@@ -200,7 +280,7 @@ def measure_gpu(seconds: float = 0.5, peak_shape: tuple[int, int, int] = PEAK_SH
         best = _best_call_s(batch, seconds, 1) / inner
         results.append({"library": "torch", "version": torch.__version__, "kind": kind, "shape": f"{m}x{k} @ {k}x{n}",
                         "m": m, "k": k, "n": n, "seconds": best, "gflops": flops / best / 1e9})
-    return {"schema": SCHEMA, "created": datetime.now().astimezone().isoformat(timespec="seconds"),
+    return {"schema": SCHEMA, "created": datetime.now().astimezone().isoformat(timespec="seconds"), "how": BY_ENV,
             "device": "cuda", "gpu_name": torch.cuda.get_device_name(dev), "dtype": "float32", "results": results,
             "peak_gflops": results[0]["gflops"], "peak_library": "torch", "peak_shape": results[0]["shape"],
             "recurrent_gflops": results[1]["gflops"], "recurrent_library": "torch",

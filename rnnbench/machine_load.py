@@ -31,6 +31,7 @@ from typing import Any
 
 OTHER_CORES_BUSY = 0.2  # other programs kept a fifth of a core busy on average: the cell shared the CPU
 STEAL_BUSY_PCT = 5.0  # the hypervisor took more than 5% of the cores' time
+MIN_WINDOW_S = 0.5  # /proc/stat counts in 10 ms ticks: shorter windows are not judged
 _BUSY_FIELDS = (0, 1, 2, 5, 6)  # user, nice, system, irq, softirq (idle 3, iowait 4, steal 7)
 _STEAL_FIELD = 7
 
@@ -106,7 +107,9 @@ class LoadMeter:
         return {"window_s": round(self.window_s, 3), "windows": self.windows, "cores": cores,
                 "other_cpu_s": round(max(0.0, self.other_s), 3), "other_cores": round(other_cores, 3),
                 "steal_pct": round(steal_pct, 2), "loadavg_1m_start": self.load_start,
-                "loadavg_1m_end": self.load_end, **judge(other_cores, steal_pct, cores)}
+                "loadavg_1m_end": self.load_end,
+                **(judge(other_cores, steal_pct, cores) if self.window_s >= MIN_WINDOW_S else
+                   {"busy": False, "busy_reason": f"not judged: {self.window_s:.2f} s metered, under {MIN_WINDOW_S} s"})}
 
 
 def judge(other_cores: float, steal_pct: float, cores: int) -> dict[str, Any]:

@@ -35,5 +35,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's own home (so its own calibration cache) and reports dir. ``rnnbench run``'s
+    automatic calibration (seconds of all-core matmul in every fresh home) is switched off; the
+    tests of it (tests/test_peak.py) switch it back on."""
     monkeypatch.setenv("RNNBENCH_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("RNNBENCH_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.setenv("RNNBENCH_NO_CALIBRATE", "1")

@@ -12,7 +12,8 @@ def env(
     calibrate: bool = typer.Option(
         False, "--calibrate",
         help="time float32 matmul (numpy, and torch if installed) at 2048³ and at the recurrent shape "
-        "64×128 @ 128×384 (a few seconds) and cache the result: reports then show % of this peak",
+        "64×128 @ 128×384 (a few seconds) and cache the result, replacing the one `rnnbench run` measured "
+        "by itself (numpy only): reports show % of this peak",
     ),
     device: str = typer.Option("cpu", "--device", help="with --calibrate: cpu, or cuda (the first visible GPU, "
                                "with PyTorch; GPU cells' % of peak is then of this GPU's peak)"),
@@ -56,11 +57,13 @@ def env(
         t.add_row(k, Text(str(v)))
     if calibration:
         t.add_row("matmul peak", f"{calibration['peak_gflops']:.0f} GFLOP/s float32 "
-                  f"({calibration['peak_library']}, {calibration['peak_shape']}; {calibration['created']})")
+                  f"({calibration['peak_library']}, {calibration['peak_shape']}; {calibration['created']}, "
+                  f"{calibration.get('how', cal.BY_ENV)})")
         t.add_row("recurrent shape", f"{calibration['recurrent_gflops']:.0f} GFLOP/s "
                   f"({calibration['recurrent_library']}, {calibration['recurrent_shape']})")
     else:
-        t.add_row("matmul peak", "not calibrated (rnnbench env --calibrate)")
+        t.add_row("matmul peak", "not calibrated (the next rnnbench run of CPU cells measures it; or "
+                  "rnnbench env --calibrate)")
     console = Console()
     console.print(t)
     if calibrate and calibration:

@@ -80,6 +80,7 @@ def run(
     if resume is not None:
         run_dir, spec = reopen_run(resume, spec, root=output)
         _preflight(spec, run_dir.path.parent, quiet, fetch)
+        _calibration(spec, quiet, ray_address)  # cached for the report; the run.json stays as it was written
     else:
         assert spec is not None
         from rnnbench import paths
@@ -92,6 +93,9 @@ def run(
         meta = {"jobs": jobs} if jobs > 1 else {}
         if ray_address is not None:
             meta = {"executor": "ray", "ray_address": ray_address}
+        calibration = _calibration(spec, quiet, ray_address)
+        if calibration is not None:
+            meta["calibration"] = calibration  # a report rendered elsewhere still has this machine's peak
         run_dir = start_run(spec, root=output, extra_meta=meta or None)
     if not quiet:
         _say_where(spec if suite is not None else None, run_dir.path)
@@ -102,11 +106,13 @@ def run(
     out = typer.echo
     if summary.interrupted:
         why = "terminated (SIGTERM)" if summary.exit_code == 143 else "interrupted"
-        out(f"{why}: {summary.ran} cells recorded in {summary.path}; continue with "
+        out(f"{why}: {summary.ran} cell{'s' if summary.ran != 1 else ''} recorded in {summary.path}; "
+            "continue with "
             f"`rnnbench run --resume {summary.run_id}`", err=True)
         raise typer.Exit(summary.exit_code or 130)
     if not quiet:
-        out(f"run {summary.run_id}: {summary.ran} cells run, {summary.skipped} skipped, "
+        out(f"run {summary.run_id}: {summary.ran} cell{'s' if summary.ran != 1 else ''} run, "
+            f"{summary.skipped} skipped, "
             f"{summary.failed} failed → {summary.path}")
     if report:
         from rich.console import Console
@@ -139,6 +145,20 @@ def _ray_address(executor: str, address: Optional[str], jobs: int) -> Optional[s
     if importlib.util.find_spec("ray") is None:
         raise UserError("--executor ray needs Ray, which is not installed", hint="pip install 'rnnbench[ray]'")
     return address
+
+
+def _calibration(spec, quiet: bool, ray_address: Optional[str]) -> Optional[dict]:  # noqa: ANN001 - a Suite
+    """This machine's float32 matmul peak for the report's % of peak, when the run times CPU cells here:
+    the cached one, else measured now (a few seconds, once per machine), before any cell starts so
+    that it disturbs no timing. None for runs on Ray or without CPU cells, and under the opt-out."""
+    if ray_address is not None or not any(c.settings.device == "cpu" and c.settings.backend != "fake"
+                                          for c in spec.cells):
+        return None
+    import sys
+
+    from rnnbench import calibrate
+
+    return calibrate.ensure(None if quiet else sys.stderr)
 
 
 def _say_where(spec, run_path: Path) -> None:  # noqa: ANN001 - a Suite or None; imported lazily
@@ -191,7 +211,8 @@ def _print_cells(spec) -> None:  # noqa: ANN001 - a Suite; imported lazily
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(title=f"{spec.name}: {len(spec.cells)} cells", caption=spec.description.strip() or None)
+    n = len(spec.cells)
+    t = Table(title=f"{spec.name}: {n} cell{'s' if n != 1 else ''}", caption=spec.description.strip() or None)
     t.add_column("#", justify="right")
     t.add_column("cell")
     t.add_column("repeat", justify="right")

@@ -19,7 +19,8 @@ numbers. Derived metrics:
 * ``gflop_per_step``, ``gflops`` — training FLOPs per step from :mod:`rnnbench.flops`, and
   that over the steady step time.
 * ``peak_pct`` — ``gflops`` as a percentage of the machine's calibrated float32 matmul peak
-  (:mod:`rnnbench.calibrate`), only when a calibration for the run's CPU is cached.
+  (:mod:`rnnbench.calibrate`): the calibration the run stored in its ``run.json``, else the
+  one cached for the run's CPU (``Context.calibrations``; empty when there is neither).
 
 Plain data out (lists of dicts): rendering lives in :mod:`.build`, :mod:`.htmlpage` and
 :mod:`.plots`.
@@ -171,7 +172,13 @@ def record_caveats(rec: dict[str, Any]) -> dict[str, str]:
     m = rec.get("metrics") or {}
     out: dict[str, str] = {}
     warnings = m.get("warnings") or []
-    if (m.get("epoch_gap") or {}).get("flagged"):
+    gap = m.get("epoch_gap")
+    if gap is None and m.get("epochs") and m.get("step_times_s"):  # a record from before the check
+        from rnnbench.epoch_gap import epoch_gaps
+
+        checked = epoch_gaps(m["step_times_s"], [e["wall_s"] for e in m["epochs"]], gated=bool(rec.get("ab")))
+        gap, warnings = checked["epoch_gap"], [*warnings, *checked["warnings"]]
+    if (gap or {}).get("flagged"):
         out["epoch_gap"] = next((w for w in warnings if w.startswith("epoch wall time")), "epoch wall time padded")
     if (m.get("machine_load") or {}).get("busy"):
         out["busy"] = next((w for w in warnings if w.startswith("busy machine")), "busy machine")
@@ -245,6 +252,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("eval_s", "eval s", "t", _m("eval_s"), "median evaluation time of the epochs after the first"),
     Metric("peak_rss_mb", "peak RSS MB", "{:,.0f}", _m("peak_rss_mb"),
            "peak resident memory of the worker process (framework and data included)", spread=True),
+    Metric("device_peak_mb", "device MB", "{:,.0f}", _m("device_peak_mb"),
+           "GPU cells: the framework's own peak of device memory", spread=True),
     Metric("rss_after_import_mb", "RSS after import MB", "{:,.0f}", _m("rss_after_import_mb"),
            "resident memory right after the framework import", spread=True),
     Metric("train_loss", "train loss", "{:.4f}", _m("train_loss"), "last epoch's training loss"),
@@ -278,7 +287,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            "training FLOPs per step (rnnbench.flops; 3 × forward matmul work)"),
     Metric("gflops", "GFLOP/s", "{:.1f}", _gflops, "achieved: FLOPs per step / steady step time", spread=True),
     Metric("peak_pct", "% of peak", "{:.1f}", _peak_pct,
-           "GFLOP/s as a percentage of the calibrated float32 matmul peak (rnnbench env --calibrate)"),
+           "GFLOP/s as a percentage of the machine's float32 matmul peak (measured by rnnbench run once per "
+           "machine, or by rnnbench env --calibrate)"),
 )}
 
 # The summary table's metric columns (Markdown, CSV, HTML); the terminal shows TERMINAL_COLUMNS.
@@ -288,7 +298,7 @@ METRIC_COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
                   "eval_s", "peak_rss_mb", "test_loss", "test_acc", "time_to_target_s", "gflops", "peak_pct")
 )
 TERMINAL_COLUMNS = ("params_total", "first_epoch_s", "steady_epoch_s", "steady_step_ms", "samples_per_s",
-                    "peak_rss_mb", "test_acc", "time_to_target_s", "gflops", "peak_pct",
+                    "peak_rss_mb", "device_peak_mb", "test_acc", "time_to_target_s", "gflops", "peak_pct",
                     "infer_b1_p50_ms", "infer_bn_p50_ms", "stream_p50_ms")  # inference: shown when measured
 
 # Settings shown in the cell label (or pooled, for seed) rather than as columns.

@@ -22,7 +22,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from rnnbench import paths
+from rnnbench import calibrate, paths
 from rnnbench.errors import UserError
 from rnnbench.markdown import escape as md_escape
 from rnnbench.report.aggregate import (METRIC_COLUMNS, format_value, METRICS, TERMINAL_COLUMNS, Context, Pivot, Summary,
@@ -74,10 +74,11 @@ def table_rows(summary: Summary, columns: tuple[str, ...] | None = None,
 # (metric, short title) for the terminal; dropped right to left of DROP_ORDER when too wide
 TERMINAL_TITLES = {"params_total": "params", "first_epoch_s": "1st epoch s", "steady_epoch_s": "epoch s",
                    "steady_step_ms": "step ms", "samples_per_s": "samples/s", "peak_rss_mb": "RSS MB",
+                   "device_peak_mb": "device MB",
                    "test_acc": "test acc", "time_to_target_s": "to target s", "gflops": "GFLOP/s",
                    "peak_pct": "% peak", "infer_b1_p50_ms": "b1 p50 ms", "infer_bn_p50_ms": "batch p50 ms",
                    "stream_p50_ms": "ms/token"}
-DROP_ORDER = ("infer_bn_p50_ms", "samples_per_s", "params_total", "peak_pct", "gflops", "first_epoch_s", "peak_rss_mb",
+DROP_ORDER = ("infer_bn_p50_ms", "device_peak_mb", "samples_per_s", "params_total", "peak_pct", "gflops", "first_epoch_s", "peak_rss_mb",
               "steady_epoch_s", "time_to_target_s", "test_acc")
 
 
@@ -190,9 +191,13 @@ def render_markdown(summary: Summary, title: str, meta: dict[str, Any] | None = 
         "step time after warm-up steps. Peak RSS is the whole worker process (framework and data included). "
         "Time to target = training time until the first epoch at or above the target test accuracy "
         "(median over the repeats that reached it). GFLOP/s = training FLOPs per step (rnnbench.flops: "
-        "matrix products only, 3 × forward) / steady step time; % of peak is relative to the calibrated "
-        "float32 matmul peak (`rnnbench env --calibrate`)"
-        + ("." if calibrations else ": no calibration cached for this machine, so it is empty."),
+        "matrix products only, 3 × forward) / steady step time; % of peak is of the machine's float32 "
+        "matmul peak.",
+        "",
+        *[x for line in calibrate.sources(calibrations or {}, md_escape) for x in (f"{line}.", "")],
+        *([] if calibrations else ["% of peak: empty, no calibration stored with the run or cached for its "
+                                   "machine (`rnnbench run` measures one before its first CPU cell unless "
+                                   "`RNNBENCH_NO_CALIBRATE` is set; `rnnbench env --calibrate` redoes it)."]),
         "",
     ]
     for p in pivots or []:
@@ -308,13 +313,16 @@ def _split(value: str | list[str] | None) -> list[str]:
 
 
 def calibrations_for(runs: list[RunDir]) -> dict[str, dict[str, Any]]:
-    """Each run's cached calibration, when one matches the CPU model and core count it ran on."""
-    from rnnbench import calibrate
-
+    """Each run's calibration: the one it stored in its ``run.json`` (``rnnbench run`` does), else
+    the cached one matching the CPU model and core count it ran on."""
     out = {}
     for run in runs:
-        machine = run.meta().get("machine") or {}
-        if machine.get("cpu_model") and machine.get("cpu_count"):
+        meta = run.meta()
+        machine = meta.get("machine") or {}
+        stored = meta.get("calibration")
+        if isinstance(stored, dict) and stored.get("peak_gflops"):
+            out[run.run_id] = stored
+        elif machine.get("cpu_model") and machine.get("cpu_count"):
             cal = calibrate.load(machine["cpu_model"], int(machine["cpu_count"]))
             if cal and cal.get("cpu_count") == machine["cpu_count"]:
                 out[run.run_id] = cal

@@ -251,24 +251,28 @@ def efficiency_section(summary: Summary, calibrations: dict[str, dict[str, Any]]
                     + _td(_fmt(r.get("steady_step_ms"), "t"), r.get("steady_step_ms"), "num")
                     + _td(_fmt(r.get("gflops"), "{:.1f}"), r.get("gflops"), "num")
                     + _td(_fmt(r.get("peak_pct"), "{:.1f}"), r.get("peak_pct"), "num") + "</tr>")
-    cal_lines = []
-    for run_id, cal in calibrations.items():
-        peak = _fmt(cal.get("peak_gflops"), "{:.0f}")
-        rec = _fmt(cal.get("recurrent_gflops"), "{:.0f}")
-        cal_lines.append(
-            f"<li>{esc(run_id)}: peak {esc(peak)} GFLOP/s ({esc(cal.get('peak_library'))}, "
-            f"{esc(cal.get('peak_shape'))}), recurrent shape {esc(rec)} GFLOP/s "
-            f"({esc(cal.get('recurrent_shape'))}); calibrated {esc(cal.get('created'))} on {esc(cal.get('cpu_model'))}"
-            "</li>")
-    cal = (f"<ul>{''.join(cal_lines)}</ul>" if cal_lines else
-           '<p class="note">No calibration cached for this machine: run <code>rnnbench env --calibrate</code> '
-           "to add the percentage of the machine's float32 matmul peak.</p>")
     return (
         '<p class="note">Training FLOPs per step count the matrix products (2 per multiply-add): per timestep, '
         "layer and direction GRU 2·3h(i+h), LSTM 2·4h(i+h), SimpleRNN 2·h(i+h), head 2·d, embedding lookup 0; "
         "training ≈ 3 × forward. Elementwise gate math and the optimizer are left out, so this is a lower bound. "
         "GFLOP/s = FLOPs per step / steady step time. The fake backend does no such work (—).</p>"
-        + cal + _table(header, body))
+        + peak_note(calibrations) + _table(header, body))
+
+
+def peak_note(calibrations: dict[str, dict[str, Any]]) -> str:
+    """Where "% of peak" came from and when (each run's calibration), or why it is empty."""
+    from rnnbench import calibrate
+
+    if not calibrations:
+        return ('<p class="note">% of peak is empty: no calibration was stored with the run or is cached for its '
+                "machine (<code>rnnbench run</code> measures one before its first CPU cell unless "
+                "<code>RNNBENCH_NO_CALIBRATE</code> is set; <code>rnnbench env --calibrate</code> redoes it).</p>")
+    lines = calibrate.sources(calibrations, esc, lambda c: f"<code>{c}</code>")
+    recurrent = sorted({f"{_fmt(c.get('recurrent_gflops'), '{:.0f}')} GFLOP/s at {c.get('recurrent_shape')}"
+                        for c in calibrations.values() if c.get("recurrent_gflops")})
+    return (f"<ul>{''.join(f'<li>{x}</li>' for x in lines)}</ul>"
+            + (f'<p class="note">At the recurrent shape the same calibration measured {esc("; ".join(recurrent))}.</p>'
+               if recurrent else ""))
 
 
 def time_to_target_section(summary: Summary) -> str:
