@@ -153,6 +153,8 @@ def render_markdown(summary: Summary, title: str, meta: dict[str, Any] | None = 
 
     header, rows = table_rows(summary)
     rows = [[md_escape(c) for c in row] for row in rows]
+    gpu_peaks = any(r.get("peak_pct") for r in summary.rows if r.get("device", "cpu") != "cpu"
+                    or any((x.get("settings") or {}).get("device", "cpu") != "cpu" for x in r.get("_records", [])))
     header = [md_escape(h) for h in header]
     out = [f"# {md_escape(title)}", ""]
     if meta:
@@ -195,7 +197,9 @@ def render_markdown(summary: Summary, title: str, meta: dict[str, Any] | None = 
         "matmul peak.",
         "",
         *[x for line in calibrate.sources(calibrations or {}, md_escape) for x in (f"{line}.", "")],
-        *([] if calibrations else ["% of peak: empty, no calibration stored with the run or cached for its "
+        *(["% of peak of GPU cells: of their GPU's float32 matmul peak (`rnnbench env --calibrate --device cuda`)."]
+          if gpu_peaks else []),
+        *([] if calibrations or gpu_peaks else ["% of peak: empty, no calibration stored with the run or cached for its "
                                    "machine (`rnnbench run` measures one before its first CPU cell unless "
                                    "`RNNBENCH_NO_CALIBRATE` is set; `rnnbench env --calibrate` redoes it)."]),
         "",
