@@ -227,7 +227,7 @@ def start_ab_run(suite: Suite, sides: tuple[SideSpec, SideSpec], pairs: int, thr
 
 def reopen_ab_run(ref: str, root: Path | None = None
                   ) -> tuple[RunDir, Suite, tuple[SideSpec, SideSpec], int, dict[str, float]]:
-    run = resolve_run(ref, root)
+    run = resolve_run(ref, root, kind="ab")
     meta = run.meta()
     if meta.get("kind") != "ab":
         raise UserError(f"{run.run_id}: not an ab run", hint="resume a suite run with: rnnbench run --resume")

@@ -87,7 +87,7 @@ def slim_record(record: dict[str, Any]) -> dict[str, Any]:
 def build_baseline(name: str, run_ref: str | None = None) -> dict[str, Any]:
     from rnnbench.results import resolve_run
 
-    run = resolve_run(run_ref)
+    run = resolve_run(run_ref, kind="suite")
     meta = run.meta()
     if not meta:
         raise UserError(f"{run.path}: no run.json; a baseline needs the run's suite and machine facts")

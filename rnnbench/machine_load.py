@@ -132,3 +132,15 @@ def busy_warning(load: dict[str, Any] | None) -> str | None:
         avg = f"; load average {load['loadavg_1m_start']:.2f} → {load['loadavg_1m_end']:.2f}"
     return (f"busy machine: during this cell's timed steps {load['busy_reason']}{avg}: its timings are "
             "not this machine's own (run it again on a quiet machine)")
+
+
+def before_run(seconds: float = 0.5) -> dict[str, Any] | None:
+    """The machine over ``seconds`` before a run starts (this process idle meanwhile): the same
+    figures as a cell's, so a run can say at once that it starts on a busy machine."""
+    meter = LoadMeter()
+    if not meter.available:
+        return None
+    meter.start()
+    time.sleep(seconds)
+    meter.stop()
+    return meter.figures()

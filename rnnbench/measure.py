@@ -62,7 +62,6 @@ if TYPE_CHECKING:
 Event = Callable[[dict[str, Any]], None]
 
 
-
 class Diverged(Exception):
     """Training loss became NaN or infinite: the cell's result is ``diverged``, not a crash."""
 

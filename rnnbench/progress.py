@@ -54,6 +54,23 @@ def _fmt_done(record: dict[str, Any]) -> str:
     return f"{record['status'].upper()}: {record.get('error')}"
 
 
+# Shown in a cell's label already, or apart (repeat, seed): never repeated in its name.
+_IN_LABEL = ("arch", "backend", "seed", "bidirectional", "layers")
+
+
+def differing_settings(cells: list[Cell]) -> tuple[str, ...]:
+    """Settings whose values differ between cells that share a label (what progress lines must name)."""
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for c in cells:
+        by_label.setdefault(c.label, []).append(c.settings.model_dump())
+    keys: list[str] = []
+    for dumps in by_label.values():
+        for k in dumps[0]:
+            if k not in _IN_LABEL and k not in keys and len({repr(d.get(k)) for d in dumps}) > 1:
+                keys.append(k)
+    return tuple(keys)
+
+
 class SuiteState:
     """Counts and the ETA, shared by the plain and rich displays."""
 
@@ -66,11 +83,20 @@ class SuiteState:
         self.current: Cell | None = None
         self.steps_per_epoch: int | None = None
         self.epochs: int | None = None
+        self.varying: tuple[str, ...] = ()
         self.started = clock()
 
     def start(self, cells: list[Cell], done: int) -> None:
         self.total, self.skipped = len(cells), done
         self.started = self.clock()
+        self.varying = differing_settings(cells)
+
+    def name(self, cell: Cell) -> str:
+        """The cell's label and what sets it apart from the suite's other cells with that label:
+        ``GRU / torch [units=64, learning_rate=0.003]`` in a units × learning-rate matrix."""
+        s = cell.settings.model_dump()
+        apart = ", ".join(f"{k}={s[k]}" for k in self.varying)
+        return f"{cell.label} [{apart}]" if apart else cell.label
 
     def cell_start(self, cell: Cell) -> None:
         self.current = cell
@@ -151,7 +177,8 @@ class PlainProgress(QuietProgress):
     def cell_start(self, cell: Cell) -> None:
         self.n += 1
         self.state.cell_start(cell)
-        self._say(f"cell {self.n}/{self.state.total} {cell.label} (repeat {cell.repeat}, seed {cell.settings.seed}) ...")
+        self._say(f"cell {self.n}/{self.state.total} {self.state.name(cell)} (repeat {cell.repeat}, "
+                  f"seed {cell.settings.seed}) ...")
 
     def event(self, cell: Cell, event: dict[str, Any]) -> None:
         kind = event.get("event")
@@ -229,7 +256,7 @@ class RichProgress(QuietProgress):
             self.progress.remove_task(self.cell_task)
         n = self.state.done + 1
         self.cell_task = self.progress.add_task(
-            f"{escape(cell.label)} [dim](cell {n}/{self.state.total}, repeat {cell.repeat})[/]", total=None,
+            f"{escape(self.state.name(cell))} [dim](cell {n}/{self.state.total}, repeat {cell.repeat})[/]", total=None,
             info="starting")
         self._update_suite()
 

@@ -171,12 +171,25 @@ def list_runs(root: Path | None = None) -> list[RunDir]:
     return sorted(runs, key=lambda r: (r.run_json.stat().st_mtime, r.run_id))
 
 
-def resolve_run(ref: str | Path | None = None, root: Path | None = None) -> RunDir:
-    """A run id, ``latest``, a run directory, or a results.jsonl path → :class:`RunDir`."""
+def run_kind(run: RunDir) -> str:
+    """``ab`` for a run of ``rnnbench ab`` (pairs of sides), ``suite`` for a run of ``rnnbench run``."""
+    try:
+        return "ab" if run.meta().get("kind") == "ab" else "suite"
+    except (OSError, ValueError):
+        return "suite"
+
+
+def resolve_run(ref: str | Path | None = None, root: Path | None = None, kind: str | None = None) -> RunDir:
+    """A run id, ``latest``, a run directory, or a results.jsonl path → :class:`RunDir`.
+
+    ``kind`` (``suite`` or ``ab``): what ``latest`` means for the asking command — the newest run
+    of that kind, so ``compare … latest`` never picks an ``ab`` run, nor ``ab --resume latest`` a suite's."""
     if ref is None or str(ref) == "latest":
-        runs = list_runs(root)
+        runs = [r for r in list_runs(root) if kind is None or run_kind(r) == kind]
         if not runs:
-            raise UserError(f"no runs under {root or paths.runs_dir()}", hint="start one with: rnnbench run SUITE")
+            what = {"ab": "ab runs", "suite": "suite runs (of rnnbench run)"}.get(kind or "", "runs")
+            hint = "start one with: rnnbench ab SUITE" if kind == "ab" else "start one with: rnnbench run SUITE"
+            raise UserError(f"no {what} under {root or paths.runs_dir()}", hint=hint)
         return runs[-1]
     p = Path(ref)
     if p.is_file() and p.name == RESULTS_FILE:

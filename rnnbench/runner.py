@@ -107,7 +107,7 @@ def start_run(suite: Suite, root: Path | None = None, run_id: str | None = None,
 
 def reopen_run(ref: str, suite: Suite | None, root: Path | None = None) -> tuple[RunDir, Suite]:
     """The run to resume and its suite; refuses when the given suite differs from the run's."""
-    run = resolve_run(ref, root)
+    run = resolve_run(ref, root, kind="suite")
     meta = run.meta()
     stored_src = run.path / "suite.toml"
     if not meta or not stored_src.exists():

@@ -45,7 +45,7 @@ def load_snapshot(ref: str) -> Snapshot:
     if p.suffix == ".json" and p.is_file():
         return from_baseline(bl.load_baseline(p))
     try:
-        run = resolve_run(ref)
+        run = resolve_run(ref, kind="suite")
     except UserError as e:
         if bl.find_baseline(ref) is not None:
             return from_baseline(bl.load_baseline(ref))

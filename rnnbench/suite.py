@@ -261,6 +261,7 @@ def parse_resources(text: str) -> dict[str, float]:
 SETTING_NAMES: tuple[str, ...] = tuple(CellSettings.model_fields)
 SUITE_KEYS = ("name", "description", "repeat", "defaults", "matrix", "exclude", "include", "regression", "report")
 REGRESSION_KEYS = ("time", "memory", "accuracy_drop", "alpha", "max_cv", "trim")
+REPORT_KEYS = ("formats", "rows", "cols", "metric", "target")  # what rnnbench report reads of [report]
 REGRESSION_RANGES: dict[str, tuple[float, float, str]] = {  # open intervals
     "time": (1.0, math.inf, "a step-time ratio above 1 (e.g. 1.05 = 5% slower counts)"),
     "memory": (1.0, math.inf, "a peak-RSS ratio above 1 (e.g. 1.10)"),
@@ -428,6 +429,17 @@ def _check_setting(path: str, where: str, name: str, value: Any) -> None:
         raise _fail(path, where, problem)
 
 
+def _check_report_key(path: str, k: str, v: Any) -> None:
+    """``[report]``: the keys ``rnnbench report`` reads, each of its type (a typo is an error, not ignored)."""
+    if k not in REPORT_KEYS:
+        raise _fail(path, f"report.{k}", f"unknown key{_suggest(k, REPORT_KEYS)}")
+    if k == "target":
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v <= 1:
+            raise _fail(path, "report.target", f"expected an accuracy in (0, 1], got {v!r}")
+    elif not (isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))):
+        raise _fail(path, f"report.{k}", f"expected a string or a list of strings, got {v!r}")
+
+
 def _table(path: str, data: dict[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
@@ -539,6 +551,8 @@ def parse_suite(
         if not (lo <= v if k in REGRESSION_CLOSED_LOW else lo < v) or not v < hi:
             raise _fail(path, f"regression.{k}", f"expected {what}, got {v!r}")
     report = _table(path, data, "report")
+    for k, v in report.items():
+        _check_report_key(path, k, v)
 
     combos: list[dict[str, Any]] = []
     names = list(axes)

@@ -213,15 +213,20 @@ def test_settle_waits_for_a_busy_process_and_not_for_an_idle_one() -> None:
     from rnnbench.turns import running_threads
 
     assert running_threads(os.getpid()) >= 1 and running_threads(2**22 + 12345) is None
-    busy = subprocess.Popen([sys.executable, "-c", "import time\nt=time.time()\nwhile time.time()-t<0.3: pass"])
-    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    idle = subprocess.Popen([sys.executable, "-c", "import sys, time; print(flush=True); time.sleep(60)"],
+                            stdout=subprocess.PIPE)
     try:
-        time.sleep(0.15)  # both started; the idle one has gone to sleep
+        # No fixed sleeps (a loaded machine starts Python slowly): wait until each is seen in its state
+        assert idle.stdout is not None and idle.stdout.readline() == b"\n"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (running_threads(idle.pid) != 0 or not running_threads(busy.pid)):
+            time.sleep(0.01)
         s_busy, s_idle = Side("busy", -1, -1, pid=busy.pid), Side("idle", -1, -1, pid=idle.pid)
-        s_busy.settle(max_s=0.05)
-        s_idle.settle(max_s=0.05)
-        assert s_busy.settle_s >= 0.045  # still spinning: waited the whole 50 ms
-        assert s_idle.settle_s < 0.02
+        s_busy.settle(max_s=0.5)
+        s_idle.settle(max_s=0.5)
+        assert s_busy.settle_s >= 0.45  # still spinning: waited the whole window
+        assert s_idle.settle_s < 0.25  # asleep: did not wait it out
     finally:
         busy.kill()
         idle.kill()

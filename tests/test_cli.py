@@ -228,3 +228,21 @@ def test_fail_on_inconclusive_makes_ab_exit_1(tmp_path: Path) -> None:
     assert res.exit_code == 0 and "inconclusive" in res.output, res.output
     res = runner.invoke(app, ["ab", "--resume", str(run.path), "-q", "--fail-on-inconclusive"])
     assert res.exit_code == 1 and "inconclusive" in res.output, res.output
+
+
+def test_dry_run_shows_the_resolved_settings_and_an_estimate_from_earlier_runs_here(tmp_path: Path) -> None:
+    """Issue 31: --dry-run said neither the settings a cell will get nor how long it will take.
+    Before any run: the estimate says it is unknown; after a real (fake-backend) run of the same
+    suite on this machine: minutes and seconds for every cell, from those runs."""
+    suite = write_suite(tmp_path, '[defaults]\nbackend = "fake"\nepochs = 2\nmaxlen = 40\n[matrix]\narch = ["gru", "lstm"]\n',
+                        name="est")
+    runs = tmp_path / "runs"
+    before = runner.invoke(app, ["run", str(suite), "--dry-run", "-o", str(runs)], env={"COLUMNS": "200"})
+    assert before.exit_code == 0, before.output
+    assert "epochs=2" in before.output and "maxlen=40" in before.output and "units=" in before.output
+    assert "estimated time: unknown — none of the 2 cells has run on this machine before" in before.output
+    done = runner.invoke(app, ["run", str(suite), "-q", "--no-report", "-o", str(runs)])
+    assert done.exit_code == 0, done.output
+    after = runner.invoke(app, ["run", str(suite), "--dry-run", "-o", str(runs)], env={"COLUMNS": "200"})
+    assert "estimated time: 0:0" in after.output and "for 2 of 2 cells" in after.output, after.output
+    assert "1 earlier run on this machine" in after.output

@@ -46,7 +46,6 @@ def test_quick_suite_runs_from_the_embedded_sample_and_writes_a_report(tmp_path:
     assert "GRU / torch" in text and "SimpleRNN / torch" in text and "steady epoch s" in text
 
 
-@pytest.mark.timeout(1800)  # an import and a run, each allowed 900 s
 @pytest.mark.timeout(600)
 def test_flush_denormal_takes_effect_in_the_worker(tmp_path: Path) -> None:
     """The worker measures it (a subnormal float32 times one comes out 0 only when flushed):
@@ -78,6 +77,7 @@ flush_denormal = [true, false]
     assert recs[False]["env"]["denormals_flushed"] is False
 
 
+@pytest.mark.timeout(1800)  # an import and a run, each allowed 900 s
 def test_imported_full_imdb_trains_a_gru_on_a_slice(tmp_path: Path) -> None:
     shared = require_shared_imdb("aclImdb_labelled.tar.gz")
     res = _cli("data", "import", str(shared / "aclImdb_labelled.tar.gz"))

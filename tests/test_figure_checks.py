@@ -192,6 +192,7 @@ def test_a_real_cell_run_beside_a_spinning_process_is_named_busy_in_record_termi
     assert load["busy"] is True and load["other_cores"] > 0.5, load
     assert any(w.startswith("busy machine") for w in rec["metrics"]["warnings"])
     assert "busy machine" in terminal
+    assert "warning: the machine is busy before the run starts" in terminal
     assert "⚠ busy machine" in md and "## ⚠ Caveats" in md
     assert load["other_cores"] - quiet["metrics"]["machine_load"]["other_cores"] > 0.4
 

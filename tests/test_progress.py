@@ -133,3 +133,28 @@ def test_quiet_and_choice_of_display(monkeypatch: pytest.MonkeyPatch) -> None:
     _drive(q, Clock())
     q.stop()
     assert quiet.getvalue() == ""
+
+
+def test_progress_lines_name_what_sets_matrix_cells_apart() -> None:
+    """A units × learning-rate matrix gives four cells labelled "GRU / fake": each start line
+    names its units and learning rate, so the four can be told apart (issue 31)."""
+    suite = parse_suite('''name = "m"
+[defaults]
+backend = "fake"
+arch = "gru"
+[matrix]
+units = [64, 72]
+learning_rate = [0.001, 0.003]
+''', "m.toml")
+    buf = io.StringIO()
+    p = PlainProgress(buf, clock=Clock())
+    p.start("run-2", list(suite.cells), 0)
+    for cell in suite.cells:
+        p.cell_start(cell)
+    starts = [ln.split("] ", 1)[1] for ln in buf.getvalue().splitlines()[1:]]
+    assert len(set(starts)) == 4, starts
+    assert starts[0] == "cell 1/4 GRU / fake [units=64, learning_rate=0.001] (repeat 0, seed 0) ..."
+    one = parse_suite('name = "o"\n[defaults]\nbackend = "fake"\n[matrix]\narch = ["gru", "lstm"]\n', "o.toml")
+    q = PlainProgress(io.StringIO(), clock=Clock())
+    q.start("run-3", list(one.cells), 0)
+    assert q.state.name(one.cells[0]) == "GRU / fake"  # labels alone tell these apart: nothing added

@@ -103,3 +103,25 @@ def test_cache_key_changes_with_the_encoding_code(monkeypatch: pytest.MonkeyPatc
     assert cache.make_key(fields) == before
     monkeypatch.setattr(cache, "code_version", lambda: "another-encoder")
     assert cache.make_key(fields) != before
+
+
+def test_latest_means_the_latest_run_of_the_kind_the_command_takes(tmp_path: Path) -> None:
+    """Issue 31: `compare baseline:ci latest` took a newer ab run as "latest" and then failed on
+    "different suites". Each command now asks for its kind: suite runs, or ab runs."""
+    import os
+
+    from rnnbench.errors import UserError
+    from rnnbench.results import resolve_run
+
+    for i, (name, kind) in enumerate((("20261201-quick", None), ("20261202-ab-ci-ab", "ab"))):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "run.json").write_text(json.dumps({"run_id": name, **({"kind": kind} if kind else {})}))
+        os.utime(d / "run.json", (1_000_000 + i, 1_000_000 + i))  # the ab run is the newer one
+    assert resolve_run("latest", tmp_path).run_id == "20261202-ab-ci-ab"  # no kind asked: the newest
+    assert resolve_run("latest", tmp_path, kind="suite").run_id == "20261201-quick"
+    assert resolve_run(None, tmp_path, kind="ab").run_id == "20261202-ab-ci-ab"
+    assert resolve_run("20261202-ab-ci-ab", tmp_path, kind="suite").run_id == "20261202-ab-ci-ab"  # named: as asked
+    (tmp_path / "20261201-quick" / "run.json").unlink()
+    with pytest.raises(UserError, match="no suite runs"):
+        resolve_run("latest", tmp_path, kind="suite")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 
 import numpy as np
 import pytest
@@ -106,9 +107,14 @@ def test_each_step_is_split_into_forward_backward_and_optimizer_that_add_up_to_i
     b.train_epoch(x, y, 16, on_step, None)
     phases = b.epoch_phases
     assert set(phases) == {"forward", "backward", "optimizer"} and all(len(v) == len(steps) == 12 for v in phases.values())
+    shares = []
     for i in range(2, 12):
         split = sum(phases[p][i] for p in phases)
-        assert 0.8 * steps[i] <= split <= steps[i], (i, split, steps[i])
+        assert split <= steps[i], (i, split, steps[i])  # the phases lie inside the step: never more
+        shares.append(split / steps[i])
+    # ... and account for almost all of it. The median, not every step: on a loaded machine a
+    # preemption can land in the few lines between two phases of one step (seen 1 run in 6).
+    assert statistics.median(shares) >= 0.85, shares
     assert all(v > 0 for v in steady_phases([phases], 2)["steady_phases_s"].values())
 
 

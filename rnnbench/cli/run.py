@@ -73,7 +73,7 @@ def run(
     if dry_run:
         if spec is None:
             raise UserError("--dry-run needs a suite to list")
-        _print_cells(spec)
+        _print_cells(spec, output)
         return
     if spec is not None and len(spec.cells) > MANY_CELLS and not yes:
         _confirm_many(spec)
@@ -96,6 +96,8 @@ def run(
         calibration = _calibration(spec, quiet, ray_address)
         if calibration is not None:
             meta["calibration"] = calibration  # a report rendered elsewhere still has this machine's peak
+        if ray_address is None:
+            meta["machine_load_before"] = _machine_before(quiet)
         run_dir = start_run(spec, root=output, extra_meta=meta or None)
     if not quiet:
         _say_where(spec if suite is not None else None, run_dir.path)
@@ -145,6 +147,18 @@ def _ray_address(executor: str, address: Optional[str], jobs: int) -> Optional[s
     if importlib.util.find_spec("ray") is None:
         raise UserError("--executor ray needs Ray, which is not installed", hint="pip install 'rnnbench[ray]'")
     return address
+
+
+def _machine_before(quiet: bool) -> Optional[dict]:
+    """Half a second of the machine before the first cell: a busy one is named at once (each cell's
+    record says so again for its own timed steps)."""
+    from rnnbench.machine_load import before_run
+
+    load = before_run()
+    if load and load["busy"] and not quiet:
+        typer.echo(f"warning: the machine is busy before the run starts: {load['busy_reason']}; timings taken "
+                   "now are not this machine's own (each cell's record will say so)", err=True)
+    return load
 
 
 def _calibration(spec, quiet: bool, ray_address: Optional[str]) -> Optional[dict]:  # noqa: ANN001 - a Suite
@@ -207,7 +221,7 @@ def _preflight(spec, root: Path, quiet: bool, fetch: bool = False) -> None:  # n
             typer.echo(f"backend {backend} is not installed: its cells will be recorded unavailable ({how})", err=True)
 
 
-def _print_cells(spec) -> None:  # noqa: ANN001 - a Suite; imported lazily
+def _print_cells(spec, output: Optional[Path] = None) -> None:  # noqa: ANN001 - a Suite; imported lazily
     from rich.console import Console
     from rich.table import Table
 
@@ -223,4 +237,17 @@ def _print_cells(spec) -> None:  # noqa: ANN001 - a Suite; imported lazily
     for i, cell in enumerate(spec.cells, 1):
         d = cell.settings.model_dump()
         t.add_row(str(i), cell.label, str(cell.repeat), *[str(d[c]) for c in cols], cell.key)
-    Console().print(t)
+    console = Console()
+    console.print(t)
+    from rnnbench.estimate import estimate
+
+    common = _common_settings(spec.cells)
+    console.print("settings of every cell (resolved): " + ", ".join(f"{k}={v}" for k, v in common.items()),
+                  markup=False, highlight=False)
+    console.print(estimate(list(spec.cells), output).text(), markup=False, highlight=False)
+
+
+def _common_settings(cells) -> dict:  # noqa: ANN001 - Cells; imported lazily
+    """The settings every cell has with the same value, as the worker will get them."""
+    dumps = [c.settings.model_dump() for c in cells]
+    return {k: v for k, v in dumps[0].items() if all(d.get(k) == v for d in dumps[1:])}

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rnnbench.cells import kinds_of, machine_kind, machine_label
+from rnnbench.epoch_gap import epoch_gaps
 from rnnbench.errors import UserError
 
 
@@ -161,7 +162,7 @@ def _peak_pct(rec: dict[str, Any], ctx: Context) -> float | None:
     return 100.0 * g / peak if g and peak else None
 
 
-# Figures a caveat puts in doubt. An epoch padded by time outside its steps (measure.epoch_gaps)
+# Figures a caveat puts in doubt. An epoch padded by time outside its steps (rnnbench.epoch_gap)
 # inflates what is read off epoch walls; a busy machine (rnnbench.machine_load) every timing.
 EPOCH_WALL_METRICS = ("first_epoch_s", "steady_epoch_s", "time_to_target_s")
 MARK = "⚠"
@@ -174,8 +175,6 @@ def record_caveats(rec: dict[str, Any]) -> dict[str, str]:
     warnings = m.get("warnings") or []
     gap = m.get("epoch_gap")
     if gap is None and m.get("epochs") and m.get("step_times_s"):  # a record from before the check
-        from rnnbench.epoch_gap import epoch_gaps
-
         checked = epoch_gaps(m["step_times_s"], [e["wall_s"] for e in m["epochs"]], gated=bool(rec.get("ab")))
         gap, warnings = checked["epoch_gap"], [*warnings, *checked["warnings"]]
     if (gap or {}).get("flagged"):

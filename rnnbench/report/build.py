@@ -266,7 +266,7 @@ def write_pivot_csv(p: Pivot, path: Path) -> None:
 
 
 def collect(run_refs: list[str | Path]) -> tuple[list[RunDir], list[dict[str, Any]]]:
-    runs = [resolve_run(r) for r in (run_refs or [None])]  # type: ignore[list-item]
+    runs = [resolve_run(r, kind="suite") for r in (run_refs or [None])]  # type: ignore[list-item]
     seen: set[Path] = set()
     unique = []
     for r in runs:

@@ -101,10 +101,11 @@ def _ci(lo: float, hi: float, fmt: str) -> str:
     return f"95% CI [{fmt.format(lo)}, {fmt.format(hi)}]"
 
 
-def _accuracy(g: dict[str, Any], l: dict[str, Any]) -> tuple[str, str]:
+def accuracy_claim(g: dict[str, Any], l: dict[str, Any]) -> tuple[str, str]:
+    """Claim 1 on two rows (GRU, LSTM): the verdict and its evidence; findings.py says the same."""
     ga, la = _values(g, "test_acc"), _values(l, "test_acc")
     how = {_m(r, "selected_by") or "last epoch" for r in g["_records"] + l["_records"]}
-    base = (f"test accuracy at the {' / '.join(sorted(how))} epoch: GRU {_ms(ga, '{:.4f}')} vs LSTM "
+    base = (f"test accuracy at the selected epoch ({' / '.join(sorted(how))}): GRU {_ms(ga, '{:.4f}')} vs LSTM "
             f"{_ms(la, '{:.4f}')} (mean ± sd over seeds)")
     got = _interval(ga, la)
     if isinstance(got, str):
@@ -199,7 +200,8 @@ def steady_training_s(rec: dict[str, Any]) -> float | None:
     return statistics.median(sums) if sums else None
 
 
-def _epoch_time(g: dict[str, Any], l: dict[str, Any]) -> tuple[str, str]:
+def epoch_time_claim(g: dict[str, Any], l: dict[str, Any]) -> tuple[str, str]:
+    """Claim 5 on two rows (GRU, LSTM): the verdict and its evidence; findings.py says the same."""
     gt = [t for t in (steady_training_s(r) for r in g["_records"]) if t]
     lt = [t for t in (steady_training_s(r) for r in l["_records"]) if t]
     if not gt or not lt:
@@ -248,7 +250,7 @@ def five_claims(summary: Summary) -> list[ClaimVerdict]:
         n_full, g, l = pairs[-1]
         setting = _setting_text(g, [n for n, _, _ in pairs])
         for claim, (verdict, evidence) in (
-            (1, _accuracy(g, l)), (2, _params(g, l)), (3, _easier(g, l)), (4, _gap(pairs)), (5, _epoch_time(g, l)),
+            (1, accuracy_claim(g, l)), (2, _params(g, l)), (3, _easier(g, l)), (4, _gap(pairs)), (5, epoch_time_claim(g, l)),
         ):
             out.append(ClaimVerdict(claim, backend, setting, verdict, evidence))
     return out

@@ -5,8 +5,10 @@ parity across backends, and GRU versus LSTM.
   per part on every backend, "equal" where they agree, and where they do not, the reason in
   words from :func:`rnnbench.models.parity_notes` (e.g. PyTorch's second LSTM bias).
 * GRU vs LSTM: the claim of the classic Keras tutorial — GRU matches LSTM's accuracy with
-  fewer parameters and faster training — checked per backend from the measured medians and
-  their spread over seeds and repeats. Nothing here is asserted: every sentence is computed.
+  fewer parameters and faster training — checked per backend with the claims' own rules
+  (:func:`.claims.accuracy_claim`, :func:`.claims.epoch_time_claim`: one source of verdicts,
+  so no sentence here says more than the claims table). Nothing is asserted: every sentence
+  is computed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from rnnbench.cells import identity_key
 from rnnbench.markdown import escape as md_escape
 from rnnbench.report.aggregate import Summary
-from rnnbench.report.claims import five_claims
+from rnnbench.report.claims import A_LOT, UNTESTED, accuracy_claim, epoch_time_claim, five_claims
 
 PARTS = ("embedding", "recurrent", "head", "total")
 
@@ -104,23 +106,9 @@ def gru_vs_lstm(summary: Summary) -> list[ClaimCheck]:
             continue
         g, l = pair["gru"], pair["lstm"]
         sentences = []
-        ga, la = g.get("test_acc"), l.get("test_acc")
-        if ga is not None and la is not None:
-            diff = ga - la
-            overlap = (g.get("test_acc_min", ga) <= l.get("test_acc_max", la)
-                       and l.get("test_acc_min", la) <= g.get("test_acc_max", ga))
-            single = min(g.get("n", 0), l.get("n", 0)) < 2
-            if diff >= 0:
-                verdict = f"GRU matched LSTM's accuracy: {ga:.4f} vs {la:.4f} (GRU +{diff:.4f})"
-            elif single:
-                verdict = (f"GRU's accuracy is below LSTM's: {ga:.4f} vs {la:.4f} (GRU {diff:+.4f}); with one run "
-                           "per side the spread over seeds is unmeasured, so this does not say whether it is noise")
-            elif overlap:
-                verdict = (f"GRU matched LSTM within the spread over seeds: {ga:.4f} vs {la:.4f} "
-                           f"(GRU {diff:+.4f}, ranges overlap)")
-            else:
-                verdict = f"GRU did not match LSTM's accuracy: {ga:.4f} vs {la:.4f} (GRU {diff:+.4f}, ranges apart)"
-            sentences.append(verdict + ".")
+        if g.get("test_acc") is not None and l.get("test_acc") is not None:  # the claims' rule, not a second one
+            verdict, text = accuracy_claim(g, l)
+            sentences.append(f"GRU as accurate as LSTM: {verdict} — {text}.")
         gp, lp, gt, lt = (int(x) if x else 0 for x in (g.get("params_recurrent"), l.get("params_recurrent"),
                                                        g.get("params_total"), l.get("params_total")))
         if gp and lp and gt and lt:
@@ -128,13 +116,9 @@ def gru_vs_lstm(summary: Summary) -> list[ClaimCheck]:
                 f"GRU has {lp - gp:,} fewer recurrent parameters ({gp:,} vs {lp:,}, {1 - gp / lp:.1%} fewer) "
                 f"and {lt - gt:,} fewer in total ({gt:,} vs {lt:,}, {1 - gt / lt:.1%}: the embedding dominates)."
             )
-        ge, le = g.get("steady_epoch_s") or g.get("first_epoch_s"), l.get("steady_epoch_s") or l.get("first_epoch_s")
-        if ge and le:
-            word = "faster" if ge < le else "slower"
-            sentences.append(
-                f"GRU's epoch takes {ge:.1f} s vs LSTM's {le:.1f} s: GRU is {abs(1 - ge / le):.0%} {word} "
-                f"(steady-state epochs, median)."
-            )
+        verdict, text = epoch_time_claim(g, l)
+        if verdict != UNTESTED:
+            sentences.append(f"GRU saves a lot of training time (≥ {A_LOT:.0%}): {verdict} — {text}.")
         gk, lk = g.get("kernel"), l.get("kernel")
         if gk and lk:
             if _kernel_kind(gk) != _kernel_kind(lk):

@@ -1,0 +1,103 @@
+"""Five rules a review broke on purpose while every test stayed green (issue 28): each test here
+names one rule and fails when it is broken — the verdict floor, the PR comment's escaping, the
+digest's key order, the settings that make a cell's identity, and which failures are retried."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from rnnbench.cells import digest, identity_key
+from rnnbench.executors.retry import should_retry
+from rnnbench.stats import PairedRatio, paired_ratio, paired_verdict
+
+
+def test_a_significant_change_below_half_the_threshold_is_not_called_slower() -> None:
+    """The floor on ab's "slower" branch: +1% measured tightly (interval above 1) against a 5%
+    threshold is no regression; +3% (past half the threshold, ×1.0247) is."""
+    small = paired_ratio([math.log(1.01) + d for d in (-0.001, 0.0005, 0.0, 0.001, -0.0005, 0.0002)])
+    assert small.ci is not None and small.ci[0] > 1  # significant ...
+    assert paired_verdict(small, 1.05) != "slower"  # ... but below the floor
+    faster = paired_ratio([-math.log(1.01) + d for d in (-0.001, 0.0005, 0.0, 0.001, -0.0005, 0.0002)])
+    assert faster.ci is not None and faster.ci[1] < 1 and paired_verdict(faster, 1.05) != "faster"
+    big = paired_ratio([math.log(1.03) + d for d in (-0.001, 0.0005, 0.0, 0.001, -0.0005, 0.0002)])
+    assert paired_verdict(big, 1.05) == "slower"
+
+
+def test_the_floor_is_half_the_threshold_in_log_space() -> None:
+    at = PairedRatio(8, math.sqrt(1.05) * 1.0001, (1.001, 1.05), 0.001, 0.01, ())
+    under = PairedRatio(8, math.sqrt(1.05) * 0.9999, (1.001, 1.04), 0.001, 0.01, ())
+    assert paired_verdict(at, 1.05) == "slower" and paired_verdict(under, 1.05) != "slower"
+
+
+def test_the_pr_comment_escapes_what_records_and_suites_supply() -> None:
+    from rnnbench.ab import DEFAULTS, Analysis, CellResult, SideSpec, render_markdown
+
+    evil = "GRU | <img src=x onerror=alert(1)> **bold**"
+    a = Analysis([CellResult("k1", evil, 4, 4, 4, "unchanged", ratio=1.0, ci=(0.99, 1.01))], dict(DEFAULTS))
+    md = render_markdown(a, (SideSpec("a</sub>", "/a/python"), SideSpec("b", "/b/python")), "ab <script>")
+    assert "<img" not in md and "<script>" not in md and "a</sub>" not in md
+    assert "&lt;img src=x onerror=alert(1)&gt;" in md and r"\*\*bold\*\*" in md
+    row = next(line for line in md.splitlines() if "&lt;img" in line)
+    assert r"GRU \|" in row  # the label's pipe cannot split the table cell
+
+
+def test_a_digest_does_not_depend_on_key_order() -> None:
+    """Stored runs are keyed by these digests: the same settings built in another order (another
+    Python run, another TOML table order) must give the same identity."""
+    forward = {"arch": "gru", "backend": "torch", "units": 64, "nested": {"a": 1, "b": [1, 2]}}
+    backward = {"nested": {"b": [1, 2], "a": 1}, "units": 64, "backend": "torch", "arch": "gru"}
+    assert list(forward) != list(backward)
+    assert digest(forward) == digest(backward)
+    assert identity_key(forward) == identity_key(backward)
+    assert digest(forward) != digest({**forward, "units": 65})
+
+
+@pytest.mark.parametrize("setting, a, b", [
+    ("epochs", 1, 2), ("units", 64, 128), ("batch_size", 32, 64), ("maxlen", 100, 200),
+    ("learning_rate", 1e-3, 3e-3), ("threads", 1, 2), ("backend", "torch", "keras-jax"),
+    ("arch", "gru", "lstm"), ("device", "cpu", "cuda"), ("mode", "eager", "compiled"),
+    ("dataset", "sample", "imdb"), ("extra_work", 0.0, 0.05), ("reuse_memory", False, True),
+])
+def test_every_measurement_setting_changes_a_cells_identity(setting: str, a: object, b: object) -> None:
+    base = {"arch": "gru", "backend": "torch", "units": 64, "epochs": 3}
+    assert identity_key({**base, setting: a}) != identity_key({**base, setting: b}), setting
+
+
+@pytest.mark.parametrize("knob, a, b", [
+    ("seed", 0, 1), ("timeout", 60, 900), ("target_accuracy", 0.8, 0.85), ("retries", 0, 2),
+    ("memory_limit_mb", None, 4096), ("fault", None, "crash"), ("ray_resources", None, {"x": 1}),
+])
+def test_harness_knobs_and_the_seed_leave_the_identity_alone(knob: str, a: object, b: object) -> None:
+    base = {"arch": "gru", "backend": "torch", "units": 64, "epochs": 3}
+    assert identity_key({**base, knob: a}) == identity_key({**base, knob: b}), knob
+
+
+@pytest.mark.parametrize("status, retried", [
+    ("crashed", True), ("timeout", True), ("error", False), ("diverged", False), ("out_of_memory", False),
+    ("ok", False), ("unavailable", False),
+])
+def test_crashes_and_timeouts_are_retried_and_the_cells_own_errors_are_not(status: str, retried: bool) -> None:
+    assert should_retry({"status": status}, [], retries=1) is retried
+    assert should_retry({"status": status}, [{"status": status}], retries=1) is False  # retries used up
+
+
+@pytest.mark.parametrize("table, message", [
+    ('rowz = "arch"', "report.rowz: unknown key; did you mean 'rows'?"),
+    ("target = 85", "report.target: expected an accuracy in (0, 1], got 85"),
+    ("cols = 3", "report.cols: expected a string or a list of strings, got 3"),
+])
+def test_report_table_keys_are_checked_like_every_other_suite_key(tmp_path, table: str, message: str) -> None:
+    from helpers import write_suite
+
+    from rnnbench.errors import UserError
+    from rnnbench.suite import load_suite
+
+    path = write_suite(tmp_path, f'[defaults]\nbackend = "fake"\n[report]\n{table}\n')
+    with pytest.raises(UserError) as err:
+        load_suite(path)
+    assert message in str(err.value)
+    ok = write_suite(tmp_path, '[defaults]\nbackend = "fake"\n[report]\nrows = "arch"\ncols = ["backend"]\n'
+                     'metric = "steady_step_ms"\ntarget = 0.8\nformats = "md"\n', name="ok")
+    assert load_suite(ok).report["target"] == 0.8
