@@ -96,8 +96,8 @@ def run(
         calibration = _calibration(spec, quiet, ray_address)
         if calibration is not None:
             meta["calibration"] = calibration  # a report rendered elsewhere still has this machine's peak
-        if ray_address is None:
-            meta["machine_load_before"] = _machine_before(quiet)
+        if ray_address is None and any(c.settings.backend != "fake" for c in spec.cells):
+            meta["machine_load_before"] = _machine_before(quiet)  # timings to take: is the machine quiet?
         run_dir = start_run(spec, root=output, extra_meta=meta or None)
     if not quiet:
         _say_where(spec if suite is not None else None, run_dir.path)
