@@ -275,11 +275,13 @@ def core_slots(cells: list[PairCell], jobs: int) -> list[list[int]] | None:
 def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSpec], pairs: int,
                thresholds: dict[str, float], until_decided: float | None = None, max_pairs: int = 16,
                on_pair: Callable[[PairCell, int, dict[str, Any], dict[str, Any]], None] | None = None,
-               pair_runner: PairRunner | None = None, jobs: int = 1) -> AbSummary:
+               pair_runner: PairRunner | None = None, jobs: int = 1,
+               on_note: Callable[[str], None] | None = None) -> AbSummary:
     """Run the missing pairs round-robin over cells; append both records of each at once.
 
-    With ``until_decided`` (seconds), after the planned pairs, cells still *inconclusive*
-    get one more pair each round until decided, ``max_pairs`` or the time is up. With
+    With ``until_decided`` (seconds: the whole run's budget), the planned pairs run a round at a
+    time and the plan shrinks to fit the budget (``on_note`` says so); then cells still
+    *inconclusive* get one more pair each round until decided, ``max_pairs`` or the time is up. With
     ``jobs`` > 1, that many pairs run at once, each pinned to cores of its own
     (:func:`core_slots`): its two sides still take turns on those cores, so what one pair's
     neighbour does to the machine falls on both of its sides alike.
@@ -317,7 +319,7 @@ def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSp
 
     try:
         with terminate_as_interrupt():
-            _run_all(run, cells, pairs, thresholds, until_decided, max_pairs, done, t_start, run_batch, jobs)
+            _run_all(run, cells, pairs, thresholds, until_decided, max_pairs, done, t_start, run_batch, jobs, on_note)
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated)
         return AbSummary(run, ran, True, exit_code=exit_code(e))
     return AbSummary(run, ran, False, analyze(run.records(), cells, thresholds))
@@ -325,21 +327,51 @@ def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSp
 
 def _run_all(run: RunDir, cells: list[PairCell], pairs: int, thresholds: dict[str, float], until_decided: float | None,
              max_pairs: int, done: dict[str, set[int]], t_start: float,
-             run_batch: Callable[[list[tuple[PairCell, int]]], None], jobs: int = 1) -> None:
+             run_batch: Callable[[list[tuple[PairCell, int]]], None], jobs: int = 1,
+             on_note: Callable[[str], None] | None = None) -> None:
     """The planned pairs round-robin over cells, then (``until_decided``) more for open cells.
 
-    ``until_decided`` is the whole run's budget in seconds: a round (one more pair for each
-    cell still inconclusive) starts only when it is expected to end within it, at the mean
-    time this run's pairs of those cells took, so the budget is a limit a CI job can plan on.
+    ``until_decided`` is the whole run's budget in seconds, planned pairs included: a round (one
+    pair for each cell, planned or, after the plan, for each cell still inconclusive) starts only
+    when it is expected to end within it, at the mean time this run's pairs of those cells took,
+    so the budget is a limit a CI job can plan on (passed only when a round runs longer than its
+    pairs did so far). The
+    first ``MIN_PAIRS`` rounds always run: with fewer pairs there is no interval at all.
     """
-    run_batch([(cell, k) for k in range(pairs) for cell in cells if k not in done.get(cell.key, set())])
-    while until_decided:
+    if not until_decided:
+        run_batch([(cell, k) for k in range(pairs) for cell in cells if k not in done.get(cell.key, set())])
+        return
+    if not _planned_rounds(run, cells, pairs, done, t_start, until_decided, run_batch, jobs, on_note):
+        return
+    while True:
         counts = {key: len(ks) for key, ks in done.items()}
         open_cells = next_round(run.records(), cells, thresholds, counts, max_pairs,
                                 time.monotonic() - t_start, until_decided, jobs)
         if not open_cells:
             break
         run_batch([(c, max(done.get(c.key, {-1})) + 1) for c in open_cells])
+
+
+MIN_PAIRS = 2  # planned rounds that run whatever the budget: one pair gives no interval
+
+
+def _planned_rounds(run: RunDir, cells: list[PairCell], pairs: int, done: dict[str, set[int]], t_start: float,
+                    budget: float, run_batch: Callable[[list[tuple[PairCell, int]]], None], jobs: int,
+                    on_note: Callable[[str], None] | None) -> bool:
+    """The planned pairs a round at a time while each round is expected to end within ``budget``;
+    False (and a note) when the plan had to shrink."""
+    for k in range(pairs):
+        todo = [(cell, k) for cell in cells if k not in done.get(cell.key, set())]
+        if not todo:
+            continue
+        need = round_seconds(run.records(), [c for c, _ in todo], jobs)
+        if k >= MIN_PAIRS and time.monotonic() - t_start + need > budget:
+            if on_note:
+                on_note(f"the plan shrank to fit --until-decided {budget:g} s: {k} of {pairs} planned pairs a cell "
+                        f"(one more round, ~{need:.0f} s, would end after the budget)")
+            return False
+        run_batch(todo)
+    return True
 
 
 def next_round(records: list[dict[str, Any]], cells: list[PairCell], thresholds: dict[str, float],

@@ -334,3 +334,37 @@ def make_progress(quiet: bool = False, stream: Any = None) -> QuietProgress:
     if getattr(stream, "isatty", lambda: False)():
         return RichProgress()
     return PlainProgress(stream)
+
+
+class PairProgress:
+    """Where an ``rnnbench ab`` run stands: pairs done of those planned, time spent, and the ETA
+    (the mean time per finished pair × the pairs left, never past the ``--until-decided``
+    budget); ``rnnbench ab`` prints it after each pair and, between pairs, every few seconds."""
+
+    def __init__(self, planned: int, done: int = 0, budget: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.planned, self.done, self.ran, self.budget, self.clock = planned, done, 0, budget, clock
+        self.started = clock()
+
+    def pair_done(self) -> None:
+        self.done += 1
+        self.ran += 1
+
+    def eta(self) -> float | None:
+        elapsed = self.clock() - self.started
+        if not self.ran:
+            return None
+        left = max(0, self.planned - self.done) * elapsed / self.ran
+        return min(left, max(0.0, self.budget - elapsed)) if self.budget else left
+
+    def status(self) -> str:
+        elapsed = self.clock() - self.started
+        eta = self.eta()
+        text = f"{self.done}/{self.planned} pairs, {_clock(elapsed)} elapsed"
+        text += f", ETA {_clock(eta)}" if eta is not None else ", ETA after the first pair"
+        return text + (f" (budget {_clock(self.budget)})" if self.budget else "")
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}:{s:02d}"

@@ -280,7 +280,7 @@ def test_the_summary_line_counts_regressed_cells_apart_from_step_time_verdicts()
     assert Analysis(quiet, {}).summary_line() == "no regression (step time: 1 unchanged)"
 
 
-def _until_decided(tmp_path: Path, pair_wall_s: float, budget: float) -> dict[str, int]:
+def _until_decided(tmp_path: Path, pair_wall_s: float, budget: float, notes: list[str] | None = None) -> dict[str, int]:
     """execute_ab over FAKE with a stand-in pair runner: GRU's pairs agree exactly (decided at
     once), LSTM's swing ±10% (inconclusive however many pairs); returns pairs run per cell."""
     from rnnbench.ab import SideSpec, execute_ab, plan, start_ab_run
@@ -306,15 +306,63 @@ def _until_decided(tmp_path: Path, pair_wall_s: float, budget: float) -> dict[st
                                 "test_acc": 0.5}}
         return rec(0.1), rec(0.1 * swing)
 
-    summary = execute_ab(run, cells, sides, 3, {}, until_decided=budget, max_pairs=7, pair_runner=pair_runner)
+    summary = execute_ab(run, cells, sides, 3, {}, until_decided=budget, max_pairs=7, pair_runner=pair_runner,
+                         on_note=(notes if notes is not None else []).append)
     assert summary.analysis is not None
     by = summary.analysis.by_key
-    assert by[cells[0].key].time_verdict == "unchanged" and by[cells[1].key].time_verdict == "inconclusive"
+    assert by[cells[1].key].time_verdict == "inconclusive"
     return {c.label: by[c.key].n_pairs for c in cells}
 
 
 def test_until_decided_adds_pairs_only_to_open_cells_and_only_within_its_budget(tmp_path: Path) -> None:
     # quick pairs: the inconclusive cell gets pairs up to --max-pairs, the decided one none
     assert _until_decided(tmp_path / "quick", pair_wall_s=0.01, budget=600) == {"GRU / fake": 3, "LSTM / fake": 7}
-    # pairs that took 100 s each: one more would overrun a 60 s budget, so none is started
-    assert _until_decided(tmp_path / "slow", pair_wall_s=100.0, budget=60) == {"GRU / fake": 3, "LSTM / fake": 3}
+    # pairs that took 100 s each: the budget covers the planned pairs too (issue 31: it limited only
+    # the extra ones), so after the two rounds that always run, the plan shrinks and says so
+    notes: list[str] = []
+    assert _until_decided(tmp_path / "slow", pair_wall_s=100.0, budget=60, notes=notes) == {
+        "GRU / fake": 2, "LSTM / fake": 2}
+    assert notes == ["the plan shrank to fit --until-decided 60 s: 2 of 3 planned pairs a cell (one more round, "
+                     "~200 s, would end after the budget)"]
+    # a budget the planned pairs fit in: all of them run, no note
+    fits: list[str] = []
+    assert _until_decided(tmp_path / "fits", pair_wall_s=1.0, budget=30, notes=fits)["GRU / fake"] == 3 and not fits
+
+
+def test_pair_progress_counts_pairs_and_keeps_its_eta_within_the_budget() -> None:
+    from rnnbench.progress import PairProgress
+
+    now = [0.0]
+    p = PairProgress(planned=16, done=2, budget=280, clock=lambda: now[0])
+    assert p.status() == "2/16 pairs, 0:00 elapsed, ETA after the first pair (budget 4:40)"
+    now[0] = 20.0
+    p.pair_done()
+    assert p.status() == "3/16 pairs, 0:20 elapsed, ETA 4:20 (budget 4:40)"  # 13 left × 20 s = 4:20
+    now[0] = 40.0
+    p.pair_done()
+    assert p.eta() == 240.0  # 12 left × 20 s, inside the 240 s left of the budget
+    now[0] = 200.0
+    assert p.eta() == 80.0  # the pace says 12 × 100 s, but the budget ends in 80 s
+
+
+def test_ab_prints_a_progress_line_every_few_seconds_while_pairs_run() -> None:
+    """Issue 31: for minutes `ab` printed nothing while its first pairs ran. Between pairs a
+    heartbeat line now says where the run stands; it stops when the run does."""
+    import time
+
+    from rnnbench.cli.ab import _heartbeat
+    from rnnbench.progress import PairProgress
+
+    class Console:
+        lines: list[str] = []
+
+        def print(self, text: str, **_: Any) -> None:
+            self.lines.append(text)
+
+    console, progress = Console(), PairProgress(planned=4)
+    with _heartbeat(console, progress, 0.05):
+        time.sleep(0.3)
+    assert len(console.lines) >= 3 and all(ln.startswith("  … pairs running · 0/4 pairs") for ln in console.lines)
+    n = len(console.lines)
+    time.sleep(0.15)
+    assert len(console.lines) == n  # stopped with the run

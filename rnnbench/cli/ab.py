@@ -7,6 +7,7 @@ inconclusive), 2 bad input (one line on stderr), 130 interrupted (resumable).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import List, Optional
 
@@ -98,6 +99,11 @@ def ab(
                   + (f", {jobs} at a time" if jobs > 1 else "")
                   + f" → {run.path}")
 
+    from rnnbench.progress import PairProgress
+
+    done = sum(len(ks) for ks in abm.done_pairs(run.records()).values())
+    progress = PairProgress(len(cells) * pairs, done, until_decided)
+
     def on_pair(cell, k, ra, rb) -> None:  # noqa: ANN001 - progress line
         def part(r):  # noqa: ANN001, ANN202
             m = r.get("metrics") or {}
@@ -105,9 +111,13 @@ def ab(
                 return r["status"]
             return f"{m['steady_step_s'] * 1e3:.1f} ms" if m.get("steady_step_s") else "ok"
 
-        console.print(f"  {cell.label} pair {k + 1}: A {part(ra)}, B {part(rb)}")
+        progress.pair_done()
+        console.print(f"  {cell.label} pair {k + 1}: A {part(ra)}, B {part(rb)} · {progress.status()}",
+                      markup=False, highlight=False)
 
-    summary = abm.execute_ab(run, cells, sides, pairs, thresholds, until_decided, max_pairs, on_pair, jobs=jobs)
+    with _heartbeat(console, progress, HEARTBEAT_S):
+        summary = abm.execute_ab(run, cells, sides, pairs, thresholds, until_decided, max_pairs, on_pair, jobs=jobs,
+                                 on_note=lambda note: console.print(f"  {note}", markup=False, highlight=False))
     if summary.interrupted:
         why = "terminated (SIGTERM)" if summary.exit_code == 143 else "interrupted"
         typer.echo(f"{why}: finished pairs are kept in {run.path}; continue with "
@@ -147,3 +157,29 @@ def _refuse_with_resume(ctx: typer.Context) -> None:
 
 def register(app: typer.Typer) -> None:
     app.command("ab")(ab)
+
+
+HEARTBEAT_S = 10.0  # between pairs (10-30 s each here), a line at least this often
+
+
+@contextlib.contextmanager
+def _heartbeat(console, progress, every: float):  # noqa: ANN001, ANN202 - a rich Console, a PairProgress
+    """While pairs run, a progress line every ``every`` seconds that no pair finished."""
+    import threading
+
+    stop = threading.Event()
+
+    def beat() -> None:
+        last = progress.done
+        while not stop.wait(every):
+            if progress.done == last:
+                console.print(f"  … pairs running · {progress.status()}", markup=False, highlight=False)
+            last = progress.done
+
+    thread = threading.Thread(target=beat, name="ab-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=1)
