@@ -23,11 +23,13 @@ class Estimate:
 
     def text(self) -> str:
         if not self.known:
-            return (f"estimated time: unknown — none of the {self.total} cells has run on this machine before "
+            cells = "the 1 cell has not" if self.total == 1 else f"none of the {self.total} cells has"
+            return (f"estimated time: unknown — {cells} run on this machine before "
                     f"({self.runs} earlier run{'s' if self.runs != 1 else ''} here)")
         m, s = divmod(round(self.seconds), 60)
         rest = "" if self.known == self.total else f"; {self.total - self.known} never ran here, not counted"
-        return (f"estimated time: {m}:{s:02d} for {self.known} of {self.total} cells, from their median wall "
+        return (f"estimated time: {m}:{s:02d} for {self.known} of {self.total} cell{'s' if self.total != 1 else ''}, "
+                f"from their median wall "
                 f"time in {self.runs} earlier run{'s' if self.runs != 1 else ''} on this machine{rest}")
 
 

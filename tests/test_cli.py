@@ -183,7 +183,7 @@ def test_ab_resume_refuses_options_it_cannot_honour(tmp_path: Path) -> None:
         assert (extra[0] if extra[0].startswith("-") else "SUITE") in lines[0], (extra, res.output)
     # what resuming can honour goes on to look for the run
     res = runner.invoke(app, ["ab", "--resume", "latest", "--until-decided", "60", "-j", "1", "-q"])
-    assert res.exit_code == 2 and "no runs under" in res.output, res.output
+    assert res.exit_code == 2 and "no ab runs under" in res.output, res.output
 
 
 def _inconclusive_analysis():  # noqa: ANN202
