@@ -97,6 +97,7 @@ def test_reuse_memory_sets_glibc_tunables_alongside_the_others() -> None:
         f"glibc.malloc.trim_threshold={2**62}"]
 
 
+@pytest.mark.slow  # two real torch workers: ~8 s
 def test_a_reuse_memory_worker_faults_a_tenth_of_the_pages_in_its_steady_steps(tmp_path: Path) -> None:
     """A real PyTorch LSTM worker: without the setting each step maps its large buffers afresh
     (thousands of minor page faults a step); with it, glibc's malloc hands the same memory back
@@ -121,6 +122,7 @@ def test_a_reuse_memory_worker_faults_a_tenth_of_the_pages_in_its_steady_steps(t
     assert "glibc.malloc.mmap_max=0" in tunables[True] and "mmap_max" not in tunables[False]
 
 
+@pytest.mark.slow  # a real torch worker on huge pages: ~8 s
 def test_a_huge_pages_worker_really_runs_on_huge_pages(tmp_path: Path) -> None:
     """A real PyTorch worker: its record says how much of its memory huge pages back (where the
     kernel offers them on request, as most Linux distributions do: THP ``madvise``)."""

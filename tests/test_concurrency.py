@@ -6,6 +6,8 @@ run that is still appending reads the finished records and never fails with a tr
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import subprocess
 import sys
@@ -27,6 +29,7 @@ seed = [1, 2, 3, 4, 5, 6]
 """
 
 
+@pytest.mark.slow  # two real runs at once: ~8 s
 def test_two_runs_at_once_and_reports_while_they_write(tmp_path: Path) -> None:
     path = write_suite(tmp_path, FAKE)
     runs, reports = tmp_path / "runs", tmp_path / "reports"

@@ -7,7 +7,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from helpers import REPO
+
+pytestmark = pytest.mark.slow  # twenty SIGKILLs of real runs: ~44 s (the fast lane leaves it out)
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 

@@ -165,6 +165,7 @@ def test_settings_of_the_classic_layers_are_refused_for_other_architectures(tmp_
             load_suite(str(write_suite(tmp_path, text)))
 
 
+@pytest.mark.slow  # verify in a subprocess: ~14 s
 def test_verify_imports_a_plugin_from_the_current_folder_and_refuses_one_with_nothing_to_check() -> None:
     """The console script, started in the plugin's folder with nothing on PYTHONPATH (as a user
     would): the plugin is found where `rnnbench run`'s workers find it."""

@@ -70,6 +70,7 @@ def test_an_empty_suite_is_refused_not_run_as_a_default_cell(tmp_path: Path) -> 
         assert "the suite is empty" in line
 
 
+@pytest.mark.slow  # a local fetch server and a real run: ~9 s
 def test_run_fetch_downloads_the_missing_data_set_then_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """--fetch: what preflight finds missing is downloaded (here from a file:// mirror of the
     real tarball, sha256-checked) and imported before the first cell; without it, the one-line

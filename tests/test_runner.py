@@ -84,6 +84,7 @@ def _run(suite_path: Path, tmp_path: Path) -> RunDir:
     return run
 
 
+@pytest.mark.slow  # a crash, a hang and an error in real workers: ~10 s
 def test_failures_become_records_and_the_suite_goes_on(tmp_path: Path) -> None:
     # only the hung cell gets the short timeout, so a slow host cannot time out the others
     path = write_suite(tmp_path, FAKE + """
@@ -287,6 +288,7 @@ def test_two_runs_started_in_the_same_second_get_their_own_folders(tmp_path: Pat
     assert len(set(got)) == 8 and all((p / "run.json").exists() for p in got)
 
 
+@pytest.mark.slow  # a run to a file-size limit and its resume: ~17 s
 def test_a_file_size_limit_mid_run_is_one_line_and_the_run_resumes(tmp_path: Path) -> None:
     """RLIMIT_FSIZE (``ulimit -f``) stands in for a disk that fills up during the run: the
     results store stops growing at 64 KiB. The write fails with EFBIG (Python ignores SIGXFSZ), the

@@ -77,6 +77,7 @@ READY_SUITES = {
     "scaling": 2 * 2 * (4 + 3),  # arch 2 × backend 2 × (maxlen 4 at 128 units + units 3 more at maxlen 200)
     "min-rnn": 4 * 2,  # arch 4 (GRU, LSTM, minGRU, minLSTM) × maxlen 2 on torch
     "infer": 4 * 2,  # arch 4 × backend 2
+    "gpu": 2 * 3,  # arch 2 × backend 3 (torch, keras-jax, keras-torch), device cuda
 }
 
 

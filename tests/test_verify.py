@@ -26,6 +26,7 @@ RMSPROP = "rmsprop step (torch→keras)"
 STEPS = (ADAM, RMSPROP)
 
 
+@pytest.mark.slow  # every verify case, both frameworks: ~17 s
 def test_every_case_passes_both_directions_and_fused_vs_cell() -> None:
     rows = V.run_verify(V.VerifyConfig())
     # 4 variants × 2 × 2 shapes; cross pairs fused/cell × 2 directions + fused↔cell per framework

@@ -174,8 +174,9 @@ def record_caveats(rec: dict[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     warnings = m.get("warnings") or []
     gap = m.get("epoch_gap")
-    if gap is None and m.get("epochs") and m.get("step_times_s"):  # a record from before the check
-        checked = epoch_gaps(m["step_times_s"], [e["wall_s"] for e in m["epochs"]], gated=bool(rec.get("ab")))
+    walls = [e.get("wall_s") for e in m.get("epochs") or []]
+    if gap is None and walls and None not in walls and m.get("step_times_s"):  # a record from before the check
+        checked = epoch_gaps(m["step_times_s"], walls, gated=bool(rec.get("ab")))
         gap, warnings = checked["epoch_gap"], [*warnings, *checked["warnings"]]
     if (gap or {}).get("flagged"):
         out["epoch_gap"] = next((w for w in warnings if w.startswith("epoch wall time")), "epoch wall time padded")
