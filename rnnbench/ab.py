@@ -261,6 +261,7 @@ class AbSummary:
     interrupted: bool
     analysis: "Analysis | None" = None
     exit_code: int = 0  # 130 after Ctrl-C, 143 after SIGTERM
+    budget_note: str | None = None  # the --until-decided deadline passed: what it stopped
 
 
 def core_slots(cells: list[PairCell], jobs: int) -> list[list[int]] | None:
@@ -276,12 +277,16 @@ def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSp
                thresholds: dict[str, float], until_decided: float | None = None, max_pairs: int = 16,
                on_pair: Callable[[PairCell, int, dict[str, Any], dict[str, Any]], None] | None = None,
                pair_runner: PairRunner | None = None, jobs: int = 1,
-               on_note: Callable[[str], None] | None = None) -> AbSummary:
+               on_note: Callable[[str], None] | None = None,
+               on_start: Callable[[PairCell, int, list[Any]], None] | None = None) -> AbSummary:
     """Run the missing pairs round-robin over cells; append both records of each at once.
 
     With ``until_decided`` (seconds: the whole run's budget), the planned pairs run a round at a
     time and the plan shrinks to fit the budget (``on_note`` says so); then cells still
-    *inconclusive* get one more pair each round until decided, ``max_pairs`` or the time is up. With
+    *inconclusive* get one more pair each round until decided, ``max_pairs`` or the time is up.
+    The budget is also a deadline (:class:`rnnbench.budget.Deadline`): pairs still running when it
+    passes are stopped and not kept, and the run ends there (``AbSummary.budget_note``).
+    ``on_start(cell, k, workers)`` is told each pair's workers as they start. With
     ``jobs`` > 1, that many pairs run at once, each pinned to cores of its own
     (:func:`core_slots`): its two sides still take turns on those cores, so what one pair's
     neighbour does to the machine falls on both of its sides alike.
@@ -292,9 +297,19 @@ def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSp
     done = done_pairs(run.records())
     ran = 0
     t_start = time.monotonic()
+    deadline = _deadline(until_decided)
+    cut: list[str] = []  # the pairs the deadline stopped
+
+    def started(cell: PairCell, k: int, workers: list[Any]) -> None:
+        deadline.started(workers)
+        if on_start:
+            on_start(cell, k, workers)
 
     def record(cell: PairCell, k: int, ra: dict[str, Any], rb: dict[str, Any]) -> None:
         nonlocal ran
+        if deadline.spent:  # stopped by the budget's deadline, or finished after it: not kept
+            cut.append(f"{cell.label} pair {k + 1}")
+            return
         for side, rec in (("a", ra), ("b", rb)):
             rec["ab"] = {"side": side, "pair": k, "cell": cell.key, "label": cell.label}
             append_record(run.results, rec)
@@ -304,25 +319,50 @@ def execute_ab(run: RunDir, cells: list[PairCell], sides: tuple[SideSpec, SideSp
             on_pair(cell, k, ra, rb)
 
     def run_batch(batch: list[tuple[PairCell, int]]) -> None:
+        batch = [] if deadline.spent else batch
         if slots is None:
             for cell, k in batch:
-                record(cell, k, *pair_runner((cell.a, cell.b), sides, run.path, run.run_id, f"{cell.key}.p{k}"))
+                if deadline.spent:
+                    break
+                record(cell, k, *pair_runner((cell.a, cell.b), sides, run.path, run.run_id, f"{cell.key}.p{k}",
+                                             started=lambda workers, c=cell, k=k: started(c, k, workers)))
             return
         from rnnbench.executors.slots import run_on_slots
 
-        def work(item: tuple[PairCell, int], cpus: list[int], started: Callable[[Any], None]) -> Any:
+        def work(item: tuple[PairCell, int], cpus: list[int], pool_started: Callable[[Any], None]) -> Any:
             cell, k = item
+
+            def on_workers(workers: list[Any]) -> None:
+                for w in workers:
+                    pool_started(w)
+                started(cell, k, workers)
             return pair_runner((cell.a, cell.b), sides, run.path, run.run_id, f"{cell.key}.p{k}", cpus=cpus,
-                               started=lambda workers: [started(w) for w in workers])
+                               started=on_workers)
 
         run_on_slots(batch, slots, work, lambda item, result, _cpus: record(*item, *result), name="ab-pair")
 
     try:
-        with terminate_as_interrupt():
+        with terminate_as_interrupt(), deadline:
             _run_all(run, cells, pairs, thresholds, until_decided, max_pairs, done, t_start, run_batch, jobs, on_note)
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated)
         return AbSummary(run, ran, True, exit_code=exit_code(e))
-    return AbSummary(run, ran, False, analyze(run.records(), cells, thresholds))
+    note = None
+    if deadline.spent:
+        note = (f"the --until-decided budget ({until_decided:g} s) ran out"
+                + (f" while {', '.join(cut)} ran: stopped, not kept" if cut else "")
+                + f"; {ran} pair{'s' if ran != 1 else ''} kept this run")
+    return AbSummary(run, ran, False, analyze(run.records(), cells, thresholds), budget_note=note)
+
+
+def _deadline(until_decided: float | None) -> Any:
+    """The budget's deadline (:class:`rnnbench.budget.Deadline`), or one that never comes."""
+    from rnnbench.budget import Deadline
+    from rnnbench.executors.local import kill
+
+    def kill_running(worker: Any) -> None:
+        if worker.proc.poll() is None:
+            kill(worker)
+    return Deadline(until_decided if until_decided else float("inf"), kill_running)
 
 
 def _run_all(run: RunDir, cells: list[PairCell], pairs: int, thresholds: dict[str, float], until_decided: float | None,

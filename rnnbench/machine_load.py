@@ -144,3 +144,11 @@ def before_run(seconds: float = 0.5) -> dict[str, Any] | None:
     time.sleep(seconds)
     meter.stop()
     return meter.figures()
+
+
+def busy_before_run(load: dict[str, Any] | None, consequence: str) -> str | None:
+    """The warning a command prints when :func:`before_run` found the machine busy (else None);
+    ``consequence`` says what that means for this command's figures."""
+    if not load or not load.get("busy"):
+        return None
+    return f"warning: the machine is busy before the run starts: {load['busy_reason']}; {consequence}"

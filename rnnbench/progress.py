@@ -16,9 +16,12 @@ cell's own pace (elapsed / fraction of its steps done) stands in for the mean.
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from rnnbench.suite import Cell
@@ -345,10 +348,26 @@ class PairProgress:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.planned, self.done, self.ran, self.budget, self.clock = planned, done, 0, budget, clock
         self.started = clock()
+        self.running: dict[tuple[str, int], list[Path]] = {}  # pairs in flight: their workers' event files
 
-    def pair_done(self) -> None:
+    def pair_started(self, label: str, k: int, events: list[Path]) -> None:
+        self.running[(label, k)] = list(events)
+
+    def pair_done(self, label: str | None = None, k: int | None = None) -> None:
+        self.running.pop((label or "", k if k is not None else -1), None)
         self.done += 1
         self.ran += 1
+
+    def in_flight(self) -> str:
+        """``LSTM / torch pair 1 at step 20/30`` for each pair running (the slower side's step),
+        so a slow pair is seen to move; empty before a pair has reported a step."""
+        parts = []
+        for (label, k), files in list(self.running.items()):
+            steps = [s for s in (last_step(f) for f in files) if s is not None]
+            if steps:
+                step, of = min(steps)
+                parts.append(f"{label} pair {k + 1} at step {step}/{of}")
+        return "; ".join(parts)
 
     def eta(self) -> float | None:
         elapsed = self.clock() - self.started
@@ -368,3 +387,23 @@ class PairProgress:
 def _clock(seconds: float) -> str:
     m, s = divmod(int(round(seconds)), 60)
     return f"{m}:{s:02d}"
+
+
+def last_step(events: Path) -> tuple[int, int] | None:
+    """The last ``step`` event a worker wrote (its step within the epoch, of how many), read from
+    the end of its events file; None when there is none yet."""
+    try:
+        with open(events, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 4096))
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if event.get("event") == "step":
+            return int(event.get("step", 0)), int(event.get("of", 0))
+    return None

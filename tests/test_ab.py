@@ -329,6 +329,76 @@ def test_until_decided_adds_pairs_only_to_open_cells_and_only_within_its_budget(
     assert _until_decided(tmp_path / "fits", pair_wall_s=1.0, budget=30, notes=fits)["GRU / fake"] == 3 and not fits
 
 
+def test_the_budget_is_a_deadline_a_pair_still_running_is_stopped_and_not_kept(tmp_path: Path) -> None:
+    """Issue 31: on a machine kept busy by another process, one PyTorch pair ran ~10 s a step and
+    ``--until-decided 280`` went on past 4 minutes waiting for it. A pair still running when the
+    budget ends is killed, not recorded, and the run ends at once, saying why."""
+    from types import SimpleNamespace
+
+    from rnnbench.ab import SideSpec, execute_ab, plan, start_ab_run
+    from rnnbench.suite import load_suite
+
+    path = tmp_path / "f.toml"
+    path.write_text(FAKE, encoding="utf-8")
+    suite = load_suite(path)
+    sides = (SideSpec("a", sys.executable), SideSpec("b", sys.executable, {"extra_work": 0.01}))
+    run = start_ab_run(suite, sides, 3, {}, root=tmp_path / "runs")
+    started_pairs: list[str] = []
+
+    def hung_pair(pair, sides, run_dir, run_id, name, started=None, **_):  # noqa: ANN001, ANN202
+        procs = [subprocess.Popen(["sleep", "60"], start_new_session=True) for _ in "ab"]
+        started_pairs.append(name)
+        started([SimpleNamespace(proc=p) for p in procs])
+        for p in procs:
+            p.wait()  # returns only when the deadline kills it
+        return ({"status": "crashed", "wall_s": 1.0, "metrics": {}}, {"status": "crashed", "wall_s": 1.0,
+                                                                     "metrics": {}})
+
+    t0 = time.monotonic()
+    summary = execute_ab(run, plan(suite, sides), sides, 3, {}, until_decided=1.5, pair_runner=hung_pair)
+    assert time.monotonic() - t0 < 15  # the 60 s pair was stopped at the budget (+ the kill's grace)
+    assert len(started_pairs) == 1  # and nothing started after it
+    assert summary.ran == 0 and run.records() == []
+    assert summary.budget_note == ("the --until-decided budget (1.5 s) ran out while GRU / fake pair 1 ran: "
+                                   "stopped, not kept; 0 pairs kept this run")
+
+
+def test_the_deadline_kills_what_runs_when_it_passes_and_nothing_once_closed() -> None:
+    from rnnbench.budget import Deadline
+
+    now, killed = [0.0], []
+    with Deadline(0.2, killed.append) as d:
+        d.started(["w1", "w2"])
+        assert not d.spent
+        time.sleep(0.6)
+        assert d.spent and killed == ["w1", "w2"]
+        d.started(["late"])  # a pair started after the deadline is stopped at once
+        assert killed == ["w1", "w2", "late"]
+    with Deadline(0.3, killed.append) as early:
+        early.started(["w3"])
+    time.sleep(0.5)
+    assert not early.spent and "w3" not in killed  # the run ended first: nothing killed after it
+    assert now == [0.0]
+
+
+def test_pair_progress_names_the_step_each_pair_in_flight_has_reached(tmp_path: Path) -> None:
+    """Between pairs the heartbeat says where the running pair is (its slower side's step), so a
+    slow pair is seen to move rather than a bare "pairs running"."""
+    from rnnbench.progress import PairProgress
+
+    a, b = tmp_path / "a.events.jsonl", tmp_path / "b.events.jsonl"
+    p = PairProgress(planned=4)
+    p.pair_started("LSTM / torch", 0, [a, b])
+    assert p.in_flight() == ""  # no worker has written a step yet
+    a.write_text('{"event": "built"}\n{"event": "step", "epoch": 1, "step": 10, "of": 30}\n'
+                 '{"event": "step", "epoch": 1, "step": 20, "of": 30}\n{"event": "ste', encoding="utf-8")
+    assert p.in_flight() == "LSTM / torch pair 1 at step 20/30"  # a half-written line is skipped
+    b.write_text('{"event": "step", "epoch": 1, "step": 10, "of": 30}\n', encoding="utf-8")
+    assert p.in_flight() == "LSTM / torch pair 1 at step 10/30"
+    p.pair_done("LSTM / torch", 0)
+    assert p.in_flight() == "" and p.done == 1
+
+
 def test_pair_progress_counts_pairs_and_keeps_its_eta_within_the_budget() -> None:
     from rnnbench.progress import PairProgress
 

@@ -32,8 +32,9 @@ def ab(
     pairs: int = typer.Option(4, "--pairs", min=2, help="process pairs per cell (each pair: one worker per side)"),
     until_decided: Optional[float] = typer.Option(
         None, "--until-decided", metavar="SECONDS",
-        help="the run's time budget: after the planned pairs, each still-inconclusive cell gets one more pair "
-             "per round while the round is expected to end within SECONDS of the start"),
+        help="the whole run's time budget: the planned pairs shrink to fit it, then each still-inconclusive "
+             "cell gets one more pair per round while the round is expected to end within SECONDS of the start; "
+             "a pair still running when the budget ends is stopped and not kept"),
     max_pairs: int = typer.Option(16, "--max-pairs", min=2, help="with --until-decided: pairs per cell at most"),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="pairs to run at once, each pinned to cores of its "
                              "own (jobs × threads must fit this machine's cores; e.g. --set threads=1 -j 2)"),
@@ -93,6 +94,7 @@ def ab(
         abm.core_slots(abm.plan(spec, sides), jobs)  # refuse a --jobs that does not fit before the run exists
         run = abm.start_ab_run(spec, sides, pairs, thresholds, root=output)
     cells = abm.plan(spec, sides)
+    _warn_if_busy(console, cells, until_decided)
     for s in sides:
         console.print(f"side {s.name.upper()}: {s.describe()} — runs {s.rnnbench}")
     console.print(f"{len(cells)} cell{'s' if len(cells) != 1 else ''} × {pairs} pairs"
@@ -111,13 +113,14 @@ def ab(
                 return r["status"]
             return f"{m['steady_step_s'] * 1e3:.1f} ms" if m.get("steady_step_s") else "ok"
 
-        progress.pair_done()
+        progress.pair_done(cell.label, k)
         console.print(f"  {cell.label} pair {k + 1}: A {part(ra)}, B {part(rb)} · {progress.status()}",
                       markup=False, highlight=False)
 
     with _heartbeat(console, progress, HEARTBEAT_S):
         summary = abm.execute_ab(run, cells, sides, pairs, thresholds, until_decided, max_pairs, on_pair, jobs=jobs,
-                                 on_note=lambda note: console.print(f"  {note}", markup=False, highlight=False))
+                                 on_note=lambda note: console.print(f"  {note}", markup=False, highlight=False),
+                                 on_start=lambda c, k, ws: progress.pair_started(c.label, k, [w.events for w in ws]))
     if summary.interrupted:
         why = "terminated (SIGTERM)" if summary.exit_code == 143 else "interrupted"
         typer.echo(f"{why}: finished pairs are kept in {run.path}; continue with "
@@ -125,6 +128,8 @@ def ab(
         raise typer.Exit(summary.exit_code or 130)
     analysis = summary.analysis
     assert analysis is not None
+    if summary.budget_note:
+        console.print(f"  {summary.budget_note}", markup=False, highlight=False)
     if not quiet:
         Console(width=max(Console().width, 150)).print(abm.render_rich(analysis, sides))  # 11 columns
     else:
@@ -136,7 +141,7 @@ def ab(
                                 default=str), json_out)
     if bench:
         write_output(json.dumps(abm.bench_json(analysis), indent=2), bench)
-    if analysis.nothing_compared and not analysis.regressions:
+    if analysis.nothing_compared and not analysis.regressions and not summary.budget_note:
         typer.echo("rnnbench: error: no cell has a pair where both sides succeeded: nothing was compared "
                    f"(the failures and their logs are in {run.path})", err=True)
         raise typer.Exit(2)
@@ -153,6 +158,21 @@ def _refuse_with_resume(ctx: typer.Context) -> None:
         names = ", ".join(p.opts[0] if p.param_type_name == "option" else "SUITE" for p in given)
         raise UserError(f"--resume continues the run with the suite, sides, pairs and thresholds it started with: "
                         f"{names} cannot change them", hint=f"drop {names}, or start a new run")
+
+
+def _warn_if_busy(console, cells, until_decided: Optional[float]) -> None:  # noqa: ANN001 - Console, PairCells
+    """Half a second of the machine before the pairs: a busy one is named at once. Both sides of a
+    pair share the load alike, but every step is slower (a PyTorch pair with two threads was seen
+    200× slower beside one spinning process), so planned pairs may not fit a budget."""
+    if all(c.base.settings.backend == "fake" for c in cells):
+        return
+    from rnnbench.machine_load import before_run, busy_before_run
+
+    warning = busy_before_run(before_run(), "pairs share it alike, but each step runs slower"
+                              + (" and the budget may end before the planned pairs" if until_decided else "")
+                              + " (cells with fewer threads suffer less: --set threads=1)")
+    if warning:
+        console.print(warning, markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -173,7 +193,9 @@ def _heartbeat(console, progress, every: float):  # noqa: ANN001, ANN202 - a ric
         last = progress.done
         while not stop.wait(every):
             if progress.done == last:
-                console.print(f"  … pairs running · {progress.status()}", markup=False, highlight=False)
+                where = progress.in_flight()
+                console.print(f"  … {where or 'pairs running'} · {progress.status()}", markup=False,
+                              highlight=False)
             last = progress.done
 
     thread = threading.Thread(target=beat, name="ab-heartbeat", daemon=True)

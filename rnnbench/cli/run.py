@@ -152,12 +152,12 @@ def _ray_address(executor: str, address: Optional[str], jobs: int) -> Optional[s
 def _machine_before(quiet: bool) -> Optional[dict]:
     """Half a second of the machine before the first cell: a busy one is named at once (each cell's
     record says so again for its own timed steps)."""
-    from rnnbench.machine_load import before_run
+    from rnnbench.machine_load import before_run, busy_before_run
 
     load = before_run()
-    if load and load["busy"] and not quiet:
-        typer.echo(f"warning: the machine is busy before the run starts: {load['busy_reason']}; timings taken "
-                   "now are not this machine's own (each cell's record will say so)", err=True)
+    warning = busy_before_run(load, "timings taken now are not this machine's own (each cell's record will say so)")
+    if warning and not quiet:
+        typer.echo(warning, err=True)
     return load
 
 
