@@ -348,10 +348,11 @@ class PairProgress:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.planned, self.done, self.ran, self.budget, self.clock = planned, done, 0, budget, clock
         self.started = clock()
-        self.running: dict[tuple[str, int], list[Path]] = {}  # pairs in flight: their workers' event files
+        # pairs in flight: when each started, and its workers' event files
+        self.running: dict[tuple[str, int], tuple[float, list[Path]]] = {}
 
     def pair_started(self, label: str, k: int, events: list[Path]) -> None:
-        self.running[(label, k)] = list(events)
+        self.running[(label, k)] = (self.clock(), list(events))
 
     def pair_done(self, label: str | None = None, k: int | None = None) -> None:
         self.running.pop((label or "", k if k is not None else -1), None)
@@ -359,14 +360,15 @@ class PairProgress:
         self.ran += 1
 
     def in_flight(self) -> str:
-        """``LSTM / torch pair 1 at step 20/30`` for each pair running (the slower side's step),
-        so a slow pair is seen to move; empty before a pair has reported a step."""
+        """``LSTM / torch pair 1 running 1:40, at step 20/30`` for each pair in flight (the
+        slower side's last reported step), so a slow pair is named and seen to move."""
         parts = []
-        for (label, k), files in list(self.running.items()):
+        for (label, k), (since, files) in list(self.running.items()):
             steps = [s for s in (last_step(f) for f in files) if s is not None]
-            if steps:
-                step, of = min(steps)
-                parts.append(f"{label} pair {k + 1} at step {step}/{of}")
+            text = f"{label} pair {k + 1} running {_clock(self.clock() - since)}"
+            if len(steps) == len(files):
+                text += ", at step {}/{}".format(*min(steps))
+            parts.append(text)
         return "; ".join(parts)
 
     def eta(self) -> float | None:

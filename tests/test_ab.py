@@ -382,19 +382,24 @@ def test_the_deadline_kills_what_runs_when_it_passes_and_nothing_once_closed() -
 
 
 def test_pair_progress_names_the_step_each_pair_in_flight_has_reached(tmp_path: Path) -> None:
-    """Between pairs the heartbeat says where the running pair is (its slower side's step), so a
-    slow pair is seen to move rather than a bare "pairs running"."""
+    """Between pairs the heartbeat names the running pair, how long it has run and its slower
+    side's step, so a slow pair is seen to move rather than a bare "pairs running"."""
     from rnnbench.progress import PairProgress
 
     a, b = tmp_path / "a.events.jsonl", tmp_path / "b.events.jsonl"
-    p = PairProgress(planned=4)
+    now = [0.0]
+    p = PairProgress(planned=4, clock=lambda: now[0])
+    assert p.in_flight() == ""
     p.pair_started("LSTM / torch", 0, [a, b])
-    assert p.in_flight() == ""  # no worker has written a step yet
+    now[0] = 100.0
+    assert p.in_flight() == "LSTM / torch pair 1 running 1:40"  # no worker has written a step yet
     a.write_text('{"event": "built"}\n{"event": "step", "epoch": 1, "step": 10, "of": 30}\n'
                  '{"event": "step", "epoch": 1, "step": 20, "of": 30}\n{"event": "ste', encoding="utf-8")
-    assert p.in_flight() == "LSTM / torch pair 1 at step 20/30"  # a half-written line is skipped
+    assert p.in_flight() == "LSTM / torch pair 1 running 1:40"  # side B has not reported a step yet
     b.write_text('{"event": "step", "epoch": 1, "step": 10, "of": 30}\n', encoding="utf-8")
-    assert p.in_flight() == "LSTM / torch pair 1 at step 10/30"
+    assert p.in_flight() == "LSTM / torch pair 1 running 1:40, at step 10/30"  # the slower side's step
+    b.write_text('{"event": "step", "epoch": 1, "step": 30, "of": 30}\n{"event": "st', encoding="utf-8")
+    assert p.in_flight() == "LSTM / torch pair 1 running 1:40, at step 20/30"  # half a line is skipped
     p.pair_done("LSTM / torch", 0)
     assert p.in_flight() == "" and p.done == 1
 
