@@ -1,0 +1,79 @@
+"""An A/B analysis as a table: rich for the terminal, Markdown for a pull request (escaped),
+and github-action-benchmark JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rnnbench.ab.sides import SideSpec
+from rnnbench.ab.verdicts import Analysis
+from rnnbench.stats import AB_FASTER, AB_INCONCLUSIVE, AB_SLOWER
+
+
+COLUMNS = ("cell", "pairs", "A step ms", "B step ms", "B/A", "CI", "MDE", "time", "memory", "accuracy", "note")
+
+
+def table_rows(a: Analysis) -> list[list[str]]:
+    rows = []
+    for c in a.cells:
+        ci = f"{c.ci[0]:.3f}–{c.ci[1]:.3f}" if c.ci else "—"
+        mem = c.memory_verdict or "—"
+        if c.memory_ratio and c.memory_verdict:
+            mem += f" (×{c.memory_ratio:.3f})"
+        acc = c.accuracy_verdict or "—"
+        if c.accuracy_diff is not None and c.accuracy_verdict:
+            acc += f" ({c.accuracy_diff:+.4f})"
+        note = c.failing + (f": {c.error}" if c.error else "") if c.failing else ""
+        rows.append([c.label, str(c.n_pairs), _f(c.a_step_ms, "{:.2f}"), _f(c.b_step_ms, "{:.2f}"),
+                     _f(c.ratio, "{:.4f}"), ci, _f(c.mde, "{:.1%}"), c.time_verdict, mem, acc, note])
+    return rows
+
+
+def _f(v: float | None, fmt: str) -> str:
+    return fmt.format(v) if v is not None else "—"
+
+
+def caption(a: Analysis) -> str:
+    th = a.thresholds
+    over = (f"{th['trim']:.1%}-trimmed mean" if th.get("trim") else "mean")
+    return (f"B/A = step-time ratio ({over} over process pairs of each pair's median paired log ratio); "
+            f"CI = {1 - th['alpha']:.0%} Student-t interval over pairs"
+            + (" (Tukey–McLaughlin, winsorized variance)" if th.get("trim") else "") + "; MDE = effect detectable with 80% power at "
+            f"this spread. slower: CI above 1 and B/A ≥ half the threshold ×{th['time']:g}; unchanged: CI within "
+            f"(1/{th['time']:g}, {th['time']:g}); else inconclusive. Memory ×{th['memory']:g}, accuracy "
+            f"−{th['accuracy_drop']:g}: Mann–Whitney on per-process values.")
+
+
+def render_rich(a: Analysis, sides: tuple[SideSpec, SideSpec]) -> Any:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(title=f"A: {sides[0].describe()}  vs  B: {sides[1].describe()}", caption=caption(a))
+    for col in COLUMNS:
+        t.add_column(col, overflow="fold")
+    style = {AB_SLOWER: "bold red", AB_FASTER: "green", AB_INCONCLUSIVE: "yellow"}
+    for c, row in zip(a.cells, table_rows(a)):
+        row[7] = Text(row[7], style=style.get(c.time_verdict, ""))  # type: ignore[call-overload]
+        t.add_row(*row)
+    return Group(t, Text(a.summary_line(), style="bold red" if a.regressions else "bold yellow" if a.inconclusive
+                         else "bold green"))
+
+
+def render_markdown(a: Analysis, sides: tuple[SideSpec, SideSpec], title: str = "rnnbench ab") -> str:
+    from rnnbench.markdown import escape
+
+    out = [f"## {a.icon} {escape(title)}: {escape(a.summary_line())}", "",
+           f"**A** {escape(sides[0].describe())} · **B** {escape(sides[1].describe())}", "",
+           "| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---" for _ in COLUMNS) + "|"]
+    for row in table_rows(a):
+        out.append("| " + " | ".join(escape(v) for v in row) + " |")
+    out += ["", f"<sub>{escape(caption(a))}</sub>", ""]
+    return "\n".join(out)
+
+
+def bench_json(a: Analysis) -> list[dict[str, Any]]:
+    """github-action-benchmark ``customSmallerIsBetter`` entries: B/A step-time ratio per cell."""
+    return [{"name": f"{c.label} - B/A step time", "unit": "ratio", "value": round(c.ratio, 5),
+             "range": f"{c.ci[0]:.4f}-{c.ci[1]:.4f}" if c.ci else "",
+             "extra": f"{c.n_pairs} pairs, verdict {c.time_verdict}"} for c in a.cells if c.ratio is not None]
