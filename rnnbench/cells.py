@@ -1,55 +1,26 @@
-"""The identity of a cell: which settings make two records the same measurement.
+"""Records of stored runs grouped by cell: the groups, their values, and their names.
 
-One definition, used wherever records are grouped — a suite's cells and their group keys
-(:mod:`rnnbench.suite`), run-to-run and baseline matching (:mod:`rnnbench.compare`,
-:mod:`rnnbench.baseline`, :mod:`rnnbench.exports`), A/B pairing (:mod:`rnnbench.ab`) and the
-report's findings. Imports nothing else of rnnbench, so every layer can use it.
+Records with the same identity (:mod:`rnnbench.identity`, the one definition) form a group:
+wherever records are grouped — run-to-run and baseline matching (:mod:`rnnbench.compare`,
+:mod:`rnnbench.baseline`, :mod:`rnnbench.exports`), and the report's findings.
 
 Also where a record ran: :func:`machine_kind` (the fingerprint of the node that ran it), by
 which reports split groups and comparisons refuse to pair timings across kinds of machine.
-
-Left out of the identity: the seed (seeds pool like repeats), the harness knobs
-(``timeout``, ``target_accuracy``, ``fault``, ``memory_limit_mb``, ``retries``, ``ray_resources``) and, where a caller asks (``compare``, which
-must match a candidate with ``extra_work`` to its plain baseline), more.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import statistics
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-# Settings that do not change what a cell measures.
-NON_IDENTITY = ("timeout", "target_accuracy", "fault", "memory_limit_mb", "retries", "ray_resources")
-
-
-def identity(settings: dict[str, Any], defaults: dict[str, Any] | None = None,
-             ignore: Iterable[str] = ()) -> dict[str, Any]:
-    """The settings that define what is measured (defaults filled in, seed and knobs dropped)."""
-    d = {**(defaults or {}), **settings}
-    for k in (*NON_IDENTITY, "seed", *ignore):
-        d.pop(k, None)
-    return d
-
-
-def digest(obj: Any) -> str:
-    """A short, stable hash of any JSON-able value (cell keys, group keys, suite fingerprints)."""
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:10]
-
-
-def identity_key(settings: dict[str, Any], defaults: dict[str, Any] | None = None, ignore: Iterable[str] = ()) -> str:
-    return digest(identity(settings, defaults, ignore))
-
+from rnnbench.identity import digest, match_identity
 
 # -- grouping records of stored runs ---------------------------------------------------------
 
 FAILING = ("error", "crashed", "timeout", "unavailable", "diverged", "out_of_memory", "skipped")
-# Left out when matching records across runs: a candidate run with ``extra_work = 0.05`` (a
-# simulated slowdown) must match the plain baseline, not look like a different cell.
-MATCH_IGNORED = ("extra_work",)
 
 
 def setting_defaults() -> dict[str, Any]:
@@ -59,11 +30,6 @@ def setting_defaults() -> dict[str, Any]:
         return {k: f.default for k, f in CellSettings.model_fields.items()}
     except Exception:  # pragma: no cover - pydantic always present with rnnbench
         return {}
-
-
-def match_identity(settings: dict[str, Any], defaults: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The settings that must match for two records of different runs to be the same measurement."""
-    return identity(settings, defaults, MATCH_IGNORED)
 
 
 @dataclass

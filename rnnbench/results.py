@@ -118,6 +118,13 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+
+def not_run_record(cell: Any, run_id: str, status: str, error: str) -> dict[str, Any]:
+    """The record of a cell (a :class:`rnnbench.suite.Cell`) that was never started
+    (``unavailable``, ``skipped``), for every executor."""
+    return {"schema": SCHEMA_VERSION, "run_id": run_id, **cell.to_json(), "status": status, "error": error,
+            "metrics": None, "env": None, "exit_code": None, "signal": None, "wall_s": 0.0}
+
 def migrate(record: dict[str, Any]) -> dict[str, Any]:
     """Bring an older record up to :data:`SCHEMA_VERSION` (only version 1 exists yet)."""
     version = record.get("schema", 1)

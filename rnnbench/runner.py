@@ -21,7 +21,8 @@ from typing import Any, Protocol
 
 from rnnbench import paths
 from rnnbench.errors import UserError
-from rnnbench.results import RUN_FILE, SCHEMA_VERSION, STORAGE_FULL, RunDir, append_record, resolve_run
+from rnnbench.results import (RUN_FILE, SCHEMA_VERSION, STORAGE_FULL, RunDir, append_record, not_run_record,
+                              resolve_run)
 from rnnbench.signals import exit_code, terminate_as_interrupt
 from rnnbench.suite import Cell, Suite, parse_suite, with_stored_keys
 
@@ -139,12 +140,6 @@ def unavailable_record(cell: Cell, run_id: str) -> dict[str, Any] | None:
         return None
     return not_run_record(cell, run_id, "unavailable",
                           f"backend '{info.name}' unavailable: {', '.join(missing)} not installed ({info.install})")
-
-
-def not_run_record(cell: Cell, run_id: str, status: str, error: str) -> dict[str, Any]:
-    """The record of a cell that was never started (``unavailable``, ``skipped``)."""
-    return {"schema": SCHEMA_VERSION, "run_id": run_id, **cell.to_json(), "status": status, "error": error,
-            "metrics": None, "env": None, "exit_code": None, "signal": None, "wall_s": 0.0}
 
 
 def local_node() -> dict[str, Any]:

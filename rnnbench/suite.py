@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from rnnbench.cells import digest, identity
+from rnnbench.identity import digest, identity
 from rnnbench.errors import UserError
 
 BackendName = Literal["torch", "keras-tensorflow", "keras-torch", "keras-jax", "fake"]

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from rnnbench.cells import digest, identity_key
+from rnnbench.identity import digest, identity_key
 from rnnbench.executors.retry import should_retry
 from rnnbench.stats import PairedRatio, paired_ratio, paired_verdict
 

@@ -320,7 +320,7 @@ def test_a_file_size_limit_mid_run_is_one_line_and_the_run_resumes(tmp_path: Pat
 def test_resume_keeps_the_keys_of_a_run_made_before_a_setting_existed(tmp_path: Path) -> None:
     """A run started by an rnnbench that lacked a setting gave its cells other keys; resuming it
     with this one must still find every finished cell (else it runs them all again)."""
-    from rnnbench.cells import digest
+    from rnnbench.identity import digest
 
     path = write_suite(tmp_path, FAKE + '[matrix]\nseed = [1, 2]\n')
     suite = load_suite(path)

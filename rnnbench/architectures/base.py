@@ -32,7 +32,7 @@ Everything else is optional and makes the records and checks richer:
   embedding_dim]``, and ``init_state(batch, device)`` (PyTorch) or ``init_state(batch)`` (Keras)
   → the state before the first token: with them ``task = "infer"`` streams one token at a time
   with the state carried (the built-ins stream through their fused layers without them; see
-  :mod:`rnnbench.backends.torch_min` for an example).
+  :mod:`rnnbench.architectures.minimal_torch` for an example).
 
 A plugin is named in a suite as ``arch = "package.module:Name"`` (``Name`` an
 :class:`Architecture` subclass or instance), or by a short name registered in the
@@ -73,10 +73,6 @@ class Architecture:
 
     def keras_layer(self, settings: "CellSettings") -> Any:
         raise NotImplementedError(f"{self.label or type(self).__name__} has no Keras layer")
-
-    def keras_features(self, x: Any, settings: "CellSettings") -> Any:
-        """Apply the Keras layer to the embedded symbolic tensor (the built-ins stack named layers)."""
-        return self.keras_layer(settings)(x)
 
     def torch_sequential(self, settings: "CellSettings") -> Any:
         return None

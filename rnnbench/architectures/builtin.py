@@ -1,15 +1,16 @@
 """GRU, LSTM and SimpleRNN as architectures: each framework's own layer (or rnnbench's explicit
 cell with ``impl = "cell"``), stacked ``layers`` deep and optionally bidirectional.
 
-They go through the same interface as any plugin; what only they have — fused kernels, the
-gate-by-gate weight mapping of ``rnnbench verify``, Keras's and PyTorch's initializations,
-the parameter formulas of :mod:`rnnbench.models` — stays in the modules that own it, and
-these classes point there.
+They go through the same interface as any plugin for what they are (names, checks, parameter
+formulas, FLOPs); their layers are the backends' own (``classic_layer`` in
+:mod:`rnnbench.backends.torch_backend`, ``classic_stack`` in :mod:`rnnbench.backends.keras_backend`,
+with the explicit cells and init schemes beside them), which build them directly: so the
+architectures never import a backend, and imports run one way (backends → architectures).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rnnbench.architectures.base import Architecture
 
@@ -22,16 +23,6 @@ class Classic(Architecture):
 
     arch = ""
     frameworks = ("torch", "keras")
-
-    def torch_layer(self, settings: "CellSettings") -> Any:
-        from rnnbench.backends.torch_backend import classic_layer
-
-        return classic_layer(settings)
-
-    def keras_features(self, x: Any, settings: "CellSettings") -> Any:
-        from rnnbench.backends.keras_backend import classic_stack
-
-        return classic_stack(x, settings)
 
     def recurrent_params(self, settings: "CellSettings", framework: str) -> int | None:
         from rnnbench.models import expected_params

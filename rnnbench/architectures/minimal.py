@@ -52,14 +52,14 @@ class MinRNN(Architecture):
         return [s.embedding_dim if layer == 0 else s.units for layer in range(s.layers)]
 
     def torch_layer(self, settings: "CellSettings", sequential: bool = False) -> Any:
-        from rnnbench.backends.torch_min import MinRNNStack
+        from rnnbench.architectures.minimal_torch import MinRNNStack
 
         s = settings
         return MinRNNStack(self.kind, s.embedding_dim, s.units, s.layers, s.dropout if s.layers > 1 else 0.0,
                            sequential=sequential)
 
     def keras_layer(self, settings: "CellSettings", sequential: bool = False) -> Any:
-        from rnnbench.backends.keras_min import MinRNNLayer
+        from rnnbench.architectures.minimal_keras import MinRNNLayer
 
         s = settings
         return MinRNNLayer(self.kind, s.units, s.layers, s.dropout if s.layers > 1 else 0.0, sequential=sequential,

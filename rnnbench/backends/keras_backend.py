@@ -164,8 +164,8 @@ def build_model(s: "CellSettings", vocab_size: int) -> keras.Model:
     arch.check(s)
     inputs = keras.Input(shape=(None,), dtype="int32", name="tokens")
     x = keras.layers.Embedding(vocab_size, s.embedding_dim, name="embedding")(inputs)
-    if s.arch in CLASSIC:
-        x = arch.keras_features(x, s)
+    if s.arch in CLASSIC:  # the built-ins' layers are this backend's own (explicit cells, init schemes)
+        x = classic_stack(x, s)
     else:
         layer = arch.keras_layer(s)
         layer.name = "rnn"  # type: ignore[misc]

@@ -153,7 +153,7 @@ class TorchRNNClassifier(nn.Module):
 
     def __init__(self, s: "CellSettings", vocab_size: int) -> None:
         super().__init__()
-        from rnnbench.architectures import load
+        from rnnbench.architectures import CLASSIC, load
 
         arch = load(s.arch)
         if not arch.supports("torch"):
@@ -163,7 +163,8 @@ class TorchRNNClassifier(nn.Module):
         self.arch = s.arch
         self.architecture = arch
         self.embedding = nn.Embedding(vocab_size, s.embedding_dim)
-        self.recurrent = arch.torch_layer(s)
+        # the built-ins' layers are this backend's own (explicit cells, init schemes); a plugin brings its own
+        self.recurrent = classic_layer(s) if s.arch in CLASSIC else arch.torch_layer(s)
         self.dropout = nn.Dropout(s.dropout)
         self.head = nn.Linear(arch.features(s), 1)
 

@@ -227,7 +227,7 @@ def failure_record(cell: "Cell", run_id: str, status: str, error: str, started: 
                    node: dict[str, Any] | None, t0: float) -> dict[str, Any]:
     """The record of a task that ended without the cell's own record (lost, cancelled, broken)."""
     from rnnbench.executors.local import now_iso
-    from rnnbench.runner import not_run_record
+    from rnnbench.results import not_run_record
 
     return {**not_run_record(cell, run_id, status, error), "started": started, "finished": now_iso(),
             "wall_s": round(time.monotonic() - t0, 3), "log": None, "log_tail": None, "node": node}
@@ -314,7 +314,7 @@ def run_cells(todo: list["Cell"], run: "RunDir", progress: "Progress",
         for cell in todo:
             why = infeasible(task_options(cell), nodes)
             if why:
-                from rnnbench.runner import not_run_record
+                from rnnbench.results import not_run_record
 
                 progress.cell_start(cell)
                 land(cell, not_run_record(cell, run.run_id, "skipped", why))

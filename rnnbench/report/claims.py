@@ -33,7 +33,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from rnnbench.cells import identity_key
+from rnnbench.identity import identity_key
 from rnnbench.report.aggregate import Summary, epochs_to_target, time_to_target
 from rnnbench.stats import seed_difference
 

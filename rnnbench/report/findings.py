@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rnnbench.cells import identity_key
+from rnnbench.identity import identity_key
 from rnnbench.markdown import escape as md_escape
 from rnnbench.report.aggregate import Summary
 from rnnbench.report.claims import A_LOT, UNTESTED, accuracy_claim, epoch_time_claim, five_claims
