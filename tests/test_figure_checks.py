@@ -52,6 +52,45 @@ def test_the_threshold_is_a_few_percent_and_a_few_milliseconds_are_not_a_wait() 
     assert not tiny["warnings"]
 
 
+def test_the_worst_epoch_is_the_largest_share_of_its_wall_and_its_figures_are_exact() -> None:
+    """Epoch 2 is 20% outside its steps (0.1 s of 0.5 s), epoch 3 only 5% (0.5 s of 10 s): the
+    worst is the largest share, not the most seconds; its share is kept to 0.01%."""
+    gap = epoch_gaps([[1.0], [0.4], [9.5]], [1.0, 0.5, 10.0])["epoch_gap"]
+    assert gap["outside_steps_s"] == pytest.approx([0.0, 0.1, 0.5])
+    assert (gap["worst_epoch"], gap["worst_s"]) == (2, pytest.approx(0.1))
+    assert gap["worst_pct"] == 20.0
+    thirds = epoch_gaps([[0.2], [0.2]], [0.3, 0.3])["epoch_gap"]  # 0.1 / 0.3 = 33.333…%
+    assert thirds["worst_pct"] == 33.33 and thirds["worst_s"] == pytest.approx(0.1)
+
+
+def test_outside_times_are_kept_to_the_microsecond() -> None:
+    gap = epoch_gaps([[0.5, 0.5], [0.5, 0.5]], [1.0000004, 1.0000016])["epoch_gap"]
+    assert gap["outside_steps_s"] == [0.0, 0.000002]
+
+
+def test_an_epoch_with_no_wall_time_neither_divides_by_zero_nor_counts_as_the_worst() -> None:
+    gaps = epoch_gaps([[1.0], [0.0], [0.4]], [1.0, 0.0, 0.5])  # epoch 2: no wall reading (0 s)
+    assert gaps["epoch_gap"]["worst_epoch"] == 3 and gaps["epoch_gap"]["worst_pct"] == 20.0
+    nothing = epoch_gaps([[0.0], [0.0]], [0.0, 0.0])["epoch_gap"]
+    assert nothing["worst_pct"] == 0.0 and nothing["flagged"] is False
+
+
+def test_the_warning_needs_more_than_five_percent_and_at_least_fifty_milliseconds() -> None:
+    """The two bounds at their edges: exactly 5% is not flagged, exactly 50 ms is."""
+    at_pct = epoch_gaps([[1.0], [1.9]], [1.0, 2.0])  # 0.1 s of 2.0 s: 5.0% exactly
+    assert at_pct["epoch_gap"]["worst_pct"] == GAP_WARN_PCT and not at_pct["warnings"]
+    at_ms = epoch_gaps([[1.0], [0.45]], [1.0, 0.5])  # 0.05 s of 0.5 s: 10%, 50 ms exactly
+    assert at_ms["epoch_gap"]["worst_s"] == 0.05 and at_ms["warnings"]
+
+
+def test_the_warning_says_which_figures_count_the_wait_and_which_do_not() -> None:
+    (warning,) = epoch_gaps([[1.0], [0.45]], [1.0, 0.5])["warnings"]
+    assert warning == (
+        "epoch wall time disagrees with its steps: epoch 2 took 0.500 s but its steps sum to 0.450 s "
+        "(0.050 s, 10%, outside the steps); epoch times, epoch throughput and time to target count "
+        "that wait as training (step times and samples/s do not)")
+
+
 class WaitsAfterItsSteps(ScriptedBackend):
     """Steps of 0.1 s; from the second epoch on, ``wait`` seconds pass after the last step
     before train_epoch returns (as the tf.data iterator's destruction did)."""

@@ -1,6 +1,8 @@
-"""Five rules a review broke on purpose while every test stayed green (issue 28): each test here
-names one rule and fails when it is broken — the verdict floor, the PR comment's escaping, the
-digest's key order, the settings that make a cell's identity, and which failures are retried."""
+"""Rules that decide verdicts, identities, escapes and retries, one test a rule, each seen to fail
+when its rule is broken. The first five a review broke on purpose while every test stayed green
+(issue 28): the verdict floor, the PR comment's escaping, the digest's key order, the settings
+that make a cell's identity, and which failures are retried; the rest kill what mutation testing
+(``mutmut run``) found surviving in those modules."""
 
 from __future__ import annotations
 
@@ -52,6 +54,55 @@ def test_a_digest_does_not_depend_on_key_order() -> None:
     assert digest(forward) == digest(backward)
     assert identity_key(forward) == identity_key(backward)
     assert digest(forward) != digest({**forward, "units": 65})
+
+
+def test_the_keys_and_groups_of_a_committed_run_are_what_todays_code_derives_from_their_settings() -> None:
+    """Stored runs are found again by these digests (resume, compare, baselines): the records of
+    the committed gru-vs-lstm study, written on 2026-12-04, must still get the same 10-character
+    keys and group keys from their stored settings."""
+    import json
+
+    from helpers import REPO
+
+    from rnnbench.identity import identity
+
+    records = [json.loads(line) for line in (REPO / "reports/gru-vs-lstm/results.jsonl").read_text().splitlines()]
+    assert len(records) >= 6
+    for r in records:
+        assert len(r["group"]) == 10 and r["group"] == digest(identity(r["settings"]))
+        slug = r["key"].rsplit("-", 1)[0]
+        assert r["key"] == f"{slug}-{digest({**r['settings'], '_repeat': r['repeat']})}"
+
+
+def test_a_digest_takes_values_json_cannot_hold_by_their_text() -> None:
+    from pathlib import Path
+
+    assert digest({"data": Path("/data/imdb")}) == digest({"data": "/data/imdb"})
+
+
+def test_defaults_fill_an_identity_so_an_unset_setting_equals_its_default() -> None:
+    from rnnbench.identity import match_identity
+
+    defaults = {"units": 128, "epochs": 3, "extra_work": 0.0}
+    assert identity_key({"units": 64}, defaults) == identity_key({"units": 64, "epochs": 3, "extra_work": 0.0})
+    assert identity_key({"units": 64}, defaults) != identity_key({"units": 64})
+    assert match_identity({"units": 64, "extra_work": 0.5}, defaults) == {"units": 64, "epochs": 3}
+
+
+def test_a_retry_is_announced_with_the_number_of_the_attempt_about_to_run() -> None:
+    from rnnbench.executors.retry import run_with_retries
+
+    outcomes = iter([{"status": "crashed"}, {"status": "timeout"}, {"status": "ok"}])
+    announced: list[int] = []
+    final = run_with_retries(2, lambda: next(outcomes), lambda record, attempt: announced.append(attempt))
+    assert announced == [2, 3]
+    assert final["status"] == "ok" and [a["status"] for a in final["attempts"]] == ["crashed", "timeout"]
+
+
+def test_escaped_text_is_one_line_its_line_breaks_become_single_spaces() -> None:
+    from rnnbench.markdown import escape
+
+    assert escape("Traceback:\n  File x\r\nValueError") == "Traceback:   File x ValueError"
 
 
 @pytest.mark.parametrize("setting, a, b", [
