@@ -2,7 +2,11 @@
 
 Records with the same identity (:mod:`rnnbench.identity`, the one definition) form a group:
 wherever records are grouped — run-to-run and baseline matching (:mod:`rnnbench.compare`,
-:mod:`rnnbench.baseline`, :mod:`rnnbench.exports`), and the report's findings.
+:mod:`rnnbench.baseline`, :mod:`rnnbench.exports`), and the report's findings. A group's key is
+the identity key its records stored as ``group`` when they ran (recomputed from their stored
+settings, it is the same for every committed run): every output names a cell by it. Matching
+across runs of different rnnbench versions or with ``extra_work`` uses :attr:`Group.match_key`
+(settings added since filled with their defaults, ``extra_work`` left out).
 
 Also where a record ran: :func:`machine_kind` (the fingerprint of the node that ran it), by
 which reports split groups and comparisons refuse to pair timings across kinds of machine.
@@ -16,7 +20,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from rnnbench.identity import digest, match_identity
+from rnnbench.identity import digest, identity, identity_key, match_identity
 
 # -- grouping records of stored runs ---------------------------------------------------------
 
@@ -34,11 +38,17 @@ def setting_defaults() -> dict[str, Any]:
 
 @dataclass
 class Group:
-    key: str
+    key: str  # the identity key: what the records stored as ``group``
     label: str
-    identity: dict[str, Any]
+    identity: dict[str, Any]  # the identity, settings added since the records ran filled with their defaults
     records: list[dict[str, Any]]
     settings: dict[str, Any]  # the first record's full settings
+
+    @property
+    def match_key(self) -> str:
+        """The key by which runs are matched: the identity without ``extra_work`` (a run with
+        injected work is the same cell, made slower on purpose)."""
+        return digest(match_identity(self.identity))
 
     @property
     def ok(self) -> list[dict[str, Any]]:
@@ -50,15 +60,16 @@ class Group:
 
 
 def group_records(records: Iterable[dict[str, Any]]) -> dict[str, Group]:
+    """The records by cell, keyed by identity key, in the order their cells first appear."""
     defaults = setting_defaults()
     groups: dict[str, Group] = {}
     for r in records:
-        ident = match_identity(r.get("settings") or {}, defaults)
-        key = digest(ident)
+        settings = r.get("settings") or {}
+        key = identity_key(settings)
         g = groups.get(key)
         if g is None:
-            g = groups[key] = Group(key=key, label=r.get("label") or key, identity=ident, records=[],
-                                    settings=dict(r.get("settings") or {}))
+            g = groups[key] = Group(key=key, label=r.get("label") or key, identity=identity(settings, defaults),
+                                    records=[], settings=dict(settings))
         g.records.append(r)
     return groups
 

@@ -7,23 +7,26 @@ from typing import Any
 
 from rnnbench.cells import Group, cell_name, group_records, kinds_of, machine_kind, machine_label, metric_values, \
     time_values, varying
+from rnnbench.identity import identity_key
 
 
 def _rec(settings: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
     return {"settings": settings, "status": "ok", **extra}
 
 
-def test_a_record_written_before_a_setting_existed_groups_with_one_at_its_default() -> None:
-    """An old record has no ``gru_reset`` (it ran at today's default, 'after'); a new record with
-    gru_reset='after' is the same measurement, one with 'before' is not."""
+def test_a_group_is_keyed_by_the_identity_its_records_stored_and_matched_with_defaults_filled() -> None:
+    """An old record has no ``gru_reset`` (it ran at today's default, 'after'): it keeps the key it
+    stored, and a run matching it finds a new record with gru_reset='after' by the match key, not
+    one with 'before'; a run with injected ``extra_work`` is another cell with the same match key."""
     old = _rec({"arch": "gru", "backend": "torch", "units": 64})
     new = _rec({"arch": "gru", "backend": "torch", "units": 64, "gru_reset": "after"})
     other = _rec({"arch": "gru", "backend": "torch", "units": 64, "gru_reset": "before"})
-    groups = group_records([old, new, other])
-    assert len(groups) == 2
-    together = next(g for g in groups.values() if old in g.records)
-    assert together.records == [old, new]
-    assert together.identity["gru_reset"] == "after" and together.identity["epochs"] == 3  # defaults filled
+    slowed = _rec({"arch": "gru", "backend": "torch", "units": 64, "gru_reset": "after", "extra_work": 0.03})
+    groups = group_records([old, new, other, slowed, dict(old)])
+    assert list(groups) == [identity_key(r["settings"]) for r in (old, new, other, slowed)]
+    g_old, g_new, g_other, g_slowed = groups.values()
+    assert g_old.records == [old, old] and g_old.identity["gru_reset"] == "after" and g_old.identity["epochs"] == 3
+    assert g_old.match_key == g_new.match_key == g_slowed.match_key != g_other.match_key
 
 
 def test_a_group_keeps_its_first_records_full_settings_seed_and_knobs_included() -> None:
@@ -93,3 +96,26 @@ def test_the_kinds_of_machine_of_records_fall_back_to_the_runs_machine_for_old_r
     assert kinds_of(records) == {"a", None}
     assert machine_kind({"node": {"fingerprint": 7}}) == "7"
     assert kinds_of([]) == set()
+
+
+def test_every_committed_run_shows_the_identity_its_records_stored() -> None:
+    """One cell identity (issue 27): for every run committed under reports/, the key each record
+    stored as ``group`` is the key it is grouped under, the one exports write, the one compare
+    names, and the one the report groups by."""
+    from helpers import REPO
+
+    from rnnbench.compare.verdicts import compare
+    from rnnbench.exports import cell_stats
+    from rnnbench.report.aggregate import group_records as report_groups
+    from rnnbench.snapshot import load_snapshot
+
+    committed = [p for p in (REPO / "reports").rglob("results.jsonl") if p.parts[len(REPO.parts) + 1] != "runs"]
+    runs = sorted({p.parent for p in committed})
+    assert len(runs) >= 150
+    for run in runs:
+        snap = load_snapshot(str(run))
+        stored = {r["group"] for r in snap.records}
+        assert set(group_records(snap.records)) == stored, run
+        assert {c["group"] for c in cell_stats(snap)} == stored, run
+        assert {g for g, _, _ in report_groups(snap.records)} == stored, run
+        assert {c.key for c in compare(snap, snap).cells} == stored, run

@@ -69,6 +69,7 @@ from typing import Any
 from rnnbench.cells import Group, cell_name, group_records, kinds_of, machine_kind, metric_values, time_values
 from rnnbench.cells import varying as varying_settings
 from rnnbench.errors import UserError
+from rnnbench.identity import MATCH_IGNORED
 from rnnbench.snapshot import Snapshot
 from rnnbench.stats import Judgement, can_reach_alpha, judge
 
@@ -295,8 +296,9 @@ def _env_of(g: Group) -> dict[str, Any] | None:
     return None
 
 
-def _pair_leftovers(only_base: list[Group], only_cand: list[Group]) -> list[tuple[Group, Group]]:
-    """Pair unmatched groups that share a label when the pairing is unambiguous."""
+def _pair_leftovers(only_base: list[Group], only_cand: list[Group]) -> list[tuple[str, Group]]:
+    """Pair unmatched groups that share a label when the pairing is unambiguous (baseline key,
+    candidate group)."""
     pairs = []
     by_label_b: dict[str, list[Group]] = {}
     by_label_c: dict[str, list[Group]] = {}
@@ -307,7 +309,7 @@ def _pair_leftovers(only_base: list[Group], only_cand: list[Group]) -> list[tupl
     for label, bs in by_label_b.items():
         cs = by_label_c.get(label, [])
         if len(bs) == 1 and len(cs) == 1:
-            pairs.append((bs[0], cs[0]))
+            pairs.append((bs[0].key, cs[0]))
     return pairs
 
 
@@ -327,32 +329,51 @@ def compare(
     warnings = check_inputs(baseline, candidate, allow_different_suites, allow_different_machines)
     th = thresholds_for(baseline, candidate, {"time": time, "memory": memory, "accuracy_drop": accuracy_drop,
                                               "alpha": alpha, "max_cv": max_cv})
-    gb, gc = group_records(baseline.records), group_records(candidate.records)
-    varying = varying_settings([*gb.values(), *gc.values()])
-    only_b = [g for k, g in gb.items() if k not in gc]
-    only_c = [g for k, g in gc.items() if k not in gb]
-    pairs = _pair_leftovers(only_b, only_c)
-    paired_b = {b.key for b, _ in pairs}
-    paired_c = {c.key for _, c in pairs}
+    gb, gc = list(group_records(baseline.records).values()), list(group_records(candidate.records).values())
+    varying = [k for k in varying_settings([*gb, *gc]) if k not in MATCH_IGNORED]
+    same = _match_groups(gb, gc)
+    differing = dict(_pair_leftovers([b for b in gb if b.key not in same], list(_unmatched(gc, same))))
 
     cells: list[CellComparison] = []
-    for key, b in gb.items():
-        if key in gc:
-            cells.append(_compare_group(b, gc[key], th, varying, allow_different_machines,
+    for b in gb:
+        if b.key in same:
+            cells.append(_compare_group(b, same[b.key], th, varying, allow_different_machines,
                                         (baseline.fingerprint, candidate.fingerprint)))
-        elif key in paired_b:
-            c = next(c for bb, c in pairs if bb.key == key)
+        elif b.key in differing:
+            c = differing[b.key]
             diff = _settings_diff(b.identity, c.identity)
             res = MetricResult("status", INCOMPARABLE, detail="settings differ: " + ", ".join(diff))
-            cells.append(CellComparison(b.label, cell_name(b, varying), key, [res], len(b.records), len(c.records)))
+            cells.append(CellComparison(b.label, cell_name(b, varying), b.key, [res], len(b.records), len(c.records)))
         else:
             res = MetricResult("status", MISSING, detail="in the baseline, not in the candidate")
-            cells.append(CellComparison(b.label, cell_name(b, varying), key, [res], len(b.records), 0))
-    for key, c in gc.items():
-        if key not in gb and key not in paired_c:
-            cells.append(CellComparison(c.label, cell_name(c, varying), key,
+            cells.append(CellComparison(b.label, cell_name(b, varying), b.key, [res], len(b.records), 0))
+    paired = {c.key for c in [*same.values(), *differing.values()]}
+    for c in gc:
+        if c.key not in paired:
+            cells.append(CellComparison(c.label, cell_name(c, varying), c.key,
                                         [MetricResult("status", NEW, detail="not in the baseline")], 0, len(c.records)))
     return Comparison(baseline, candidate, th, cells, warnings)
+
+
+def _match_groups(gb: list[Group], gc: list[Group]) -> dict[str, Group]:
+    """Baseline key → the candidate group measuring the same cell: the same identity key, else
+    the same match key (another rnnbench version, or ``extra_work`` injected) where that pairs
+    one group with one."""
+    by_key = {c.key: c for c in gc}
+    same = {b.key: by_key[b.key] for b in gb if b.key in by_key}
+    rest_b = [b for b in gb if b.key not in same]
+    rest_c = list(_unmatched(gc, same))
+    for b in rest_b:
+        bs = [x for x in rest_b if x.match_key == b.match_key]
+        cs = [c for c in rest_c if c.match_key == b.match_key]
+        if len(bs) == 1 and len(cs) == 1:
+            same[b.key] = cs[0]
+    return same
+
+
+def _unmatched(gc: list[Group], same: dict[str, Group]) -> list[Group]:
+    taken = {c.key for c in same.values()}
+    return [c for c in gc if c.key not in taken]
 
 
 def _statuses(g: Group) -> str:
