@@ -41,6 +41,21 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def _git(*args: str, cwd: str | None = None) -> str | None:
+    """``git ARGS`` in the package's directory (or ``cwd``): its output, or None if it failed."""
+    where = cwd or str(Path(__file__).resolve().parent)
+    try:
+        out = subprocess.run(["git", *args], cwd=where, capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def _in_checkout() -> bool:
+    """Whether rnnbench runs from a git checkout that tracks its files (not an installed wheel)."""
+    return _git("ls-files", "--error-unmatch", "--", Path(__file__).name) is not None
+
+
 def git_commit(cwd: str | None = None) -> str | None:
     """The commit of rnnbench's own source checkout (``-dirty`` if it has changes), else None.
 
@@ -48,25 +63,26 @@ def git_commit(cwd: str | None = None) -> str | None:
     directory, and only counts when that checkout tracks the package's files: an installed
     wheel (even in a venv inside some other repository) has no commit.
     """
-    where = cwd or str(Path(__file__).resolve().parent)
-
-    def git(*args: str) -> subprocess.CompletedProcess[str] | None:
-        try:
-            return subprocess.run(["git", *args], cwd=where, capture_output=True, text=True, timeout=5, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-
-    if cwd is None:
-        tracked = git("ls-files", "--error-unmatch", "--", Path(__file__).name)
-        if tracked is None or tracked.returncode != 0:
-            return None
-    out = git("rev-parse", "HEAD")
-    commit = out.stdout.strip() if out is not None and out.returncode == 0 else ""
+    if cwd is None and not _in_checkout():
+        return None
+    commit = _git("rev-parse", "HEAD", cwd=cwd)
     if not commit:
         return None
-    status = git("status", "--porcelain", "--untracked-files=no")
-    dirty = status.stdout.strip() if status is not None else ""
+    dirty = _git("status", "--porcelain", "--untracked-files=no", cwd=cwd)
     return commit + ("-dirty" if dirty else "")
+
+
+def git_branch(cwd: str | None = None) -> str | None:
+    """The branch checked out in rnnbench's checkout (or ``cwd``); None when detached or no checkout."""
+    if cwd is None and not _in_checkout():
+        return None
+    branch = _git("rev-parse", "--abbrev-ref", "HEAD", cwd=cwd)
+    return branch if branch and branch != "HEAD" else None
+
+
+def git_commit_time(commit: str, cwd: str | None = None) -> str | None:
+    """When ``commit`` (``-dirty`` ignored) was committed, ISO 8601; None if git does not know it."""
+    return _git("show", "-s", "--format=%cI", commit.removesuffix("-dirty"), "--", cwd=cwd) or None
 
 
 def versions() -> dict[str, str]:
@@ -127,7 +143,9 @@ def machine() -> dict[str, Any]:
         "cpu_count": cpu_count(),
         "memory_gib": round(mem, 1) if mem else None,
         "rnnbench": __version__,
-        "git_commit": git_commit(),
+        "git_commit": (commit := git_commit()),
+        "git_branch": git_branch(),
+        "git_commit_time": git_commit_time(commit) if commit else None,
         "versions": versions(),
     }
 

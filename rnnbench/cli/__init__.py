@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from rnnbench.cli import ab, baseline, compare, data, env, listing, report, run, verify
+from rnnbench.cli import ab, baseline, compare, data, env, history, listing, report, run, verify
 from rnnbench.cli.group import Group
 
 
@@ -52,7 +52,7 @@ app.command("list")(listing.list_things)
 app.command("env")(env.env)
 app.add_typer(data.app, name="data")
 
-for _module in (compare, baseline, verify, ab):
+for _module in (compare, baseline, verify, ab, history):
     _module.register(app)
 
 

@@ -1,0 +1,57 @@
+"""``rnnbench history ingest|show``: runs remembered in a store (SQLite by default, PostgreSQL by URL)."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from rnnbench.cli.group import Group
+
+HEADERS = ["machine", "cell", "metric", "runs", "first", "last", "change", "trend"]
+
+app = typer.Typer(help="Remember runs in a history store and show their series over commits. The store: --db URL, "
+                       "else $RNNBENCH_DB, else a SQLite file in the data home (RNNBENCH_HOME).",
+                  no_args_is_help=True, cls=Group, rich_markup_mode=None)
+
+DB = typer.Option(None, "--db", envvar="RNNBENCH_DB", show_envvar=False,
+                  help="the store: a SQLAlchemy URL, e.g. sqlite:///history.sqlite or postgresql+psycopg://user@host/db "
+                       "(default: $RNNBENCH_DB, else history.sqlite in the data home)")
+
+
+@app.command("ingest")
+def ingest(
+    runs: List[str] = typer.Argument(..., help="run ids, run directories or results.jsonl files"),
+    db: Optional[str] = DB,
+    branch: Optional[str] = typer.Option(None, "--branch", help="the branch the runs belong to (default: the one "
+                                                                "recorded, else the one checked out)"),
+) -> None:
+    """Store runs: one transaction a run; a run already stored is left as it is."""
+    from rnnbench.history.ingest import ingest_runs
+
+    for done in ingest_runs(db, runs, branch):
+        typer.echo(f"{'stored' if done.stored else 'already stored'}: run {done.run_id}"
+                   + (f" ({done.measurements} cell figures)" if done.stored else ""))
+
+
+@app.command("show")
+def show(
+    db: Optional[str] = DB,
+    branch: Optional[str] = typer.Option(None, "--branch", help="only runs of this branch"),
+    metric: Optional[str] = typer.Option(None, "--metric", help="only this metric, e.g. steady_step_ms"),
+    cell: Optional[str] = typer.Option(None, "--cell", help="only this cell: its key, or a part of its label"),
+) -> None:
+    """Each machine × cell × metric over commits: first, last, change and a sparkline of the medians."""
+    from tabulate import tabulate
+
+    from rnnbench.history.show import show as read
+
+    rows = read(db, branch=branch, metric=metric, cell=cell)
+    if not rows:
+        typer.echo("no stored runs match (store some: rnnbench history ingest RUN)")
+        return
+    typer.echo(tabulate(rows, headers=HEADERS, disable_numparse=True))
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="history")

@@ -1,0 +1,51 @@
+"""The history's tables (SQLAlchemy Core), one definition for SQLite and PostgreSQL.
+
+``runs``: one row a stored run — where it ran (machine fingerprint), what it ran (suite, its
+fingerprint), on which code (branch, commit, commit time) and environment (framework versions),
+unique by (run id, created) so that ingesting a run again stores nothing. ``measurements``: one
+row a cell × metric of a run — the cell's identity key (:mod:`rnnbench.identity`, the ``group``
+its records stored), its label and identity, and the value with its spread: the median over
+the cell's processes, their lowest and highest value, and how many there were.
+
+Changing these tables means a new Alembic revision in ``migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+metadata = MetaData()
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(200), nullable=False),
+    Column("created", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),  # "run"
+    Column("suite", String(200), nullable=False),
+    Column("suite_fingerprint", String(40)),
+    Column("branch", String(200), nullable=False),
+    Column("commit", String(80), nullable=False),
+    Column("commit_time", String(40), nullable=False),
+    Column("machine", String(40), nullable=False),  # the machine fingerprint
+    Column("cpu_model", String(200)),
+    Column("rnnbench", String(40)),
+    Column("environment", Text, nullable=False),  # JSON: framework and library versions
+    Column("ingested", String(40), nullable=False),
+    UniqueConstraint("run_id", "created", name="uq_runs_run"),
+)
+
+measurements = Table(
+    "measurements", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("cell", String(40), nullable=False, index=True),  # the identity key
+    Column("label", String(200), nullable=False),
+    Column("identity", Text, nullable=False),  # JSON
+    Column("metric", String(60), nullable=False),
+    Column("median", Float, nullable=False),
+    Column("lower", Float, nullable=False),
+    Column("upper", Float, nullable=False),
+    Column("n", Integer, nullable=False),
+    UniqueConstraint("run", "cell", "metric", name="uq_measurements_cell"),
+)

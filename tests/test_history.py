@@ -1,0 +1,237 @@
+"""The history store (issue 25): committed runs ingested into SQLite and into a real PostgreSQL
+server the tests start, stored once however often and however concurrently they are ingested,
+the same `history show` on both, and every bad input one line with nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import REPO, unavailable
+
+GRU_VS_LSTM = REPO / "reports" / "gru-vs-lstm"
+TUTORIAL = REPO / "reports" / "tutorial" / "runs" / "20261202-081107-tutorial"
+
+
+def rnnbench(*args: str, db: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RNNBENCH_DB": db}
+    return subprocess.run([sys.executable, "-m", "rnnbench", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def counts(engine_url: str) -> tuple[int, int]:
+    from sqlalchemy import create_engine, func, select
+
+    from rnnbench.history.schema import measurements, runs
+
+    engine = create_engine(engine_url)
+    with engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(runs)).scalar_one()
+        m = conn.execute(select(func.count()).select_from(measurements)).scalar_one()
+    engine.dispose()
+    return n, m
+
+
+def copies(tmp: Path, n: int, source: Path = GRU_VS_LSTM) -> list[Path]:
+    """``n`` copies of a committed run, each a run of its own (its own id and creation time)."""
+    out = []
+    for i in range(n):
+        dst = tmp / f"copy-{i:03d}"
+        dst.mkdir(parents=True)
+        shutil.copy(source / "results.jsonl", dst / "results.jsonl")
+        meta = json.loads((source / "run.json").read_text())
+        meta["run_id"], meta["created"] = f"{meta['run_id']}-{i:03d}", f"2026-12-04T19:{i // 60:02d}:{i % 60:02d}+00:00"
+        (dst / "run.json").write_text(json.dumps(meta))
+        out.append(dst)
+    return out
+
+
+# -- a real PostgreSQL server ----------------------------------------------------------------
+
+
+def _pg_bin() -> Path | None:
+    for d in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (d / "initdb").exists() and (d / "pg_ctl").exists():
+            return d
+    found = shutil.which("pg_ctl")
+    return Path(found).parent if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """A PostgreSQL server of Debian's package, started for these tests on a free port with a
+    password (scram-sha-256); yields its URL without a database name."""
+    pg = _pg_bin()
+    if pg is None:
+        unavailable("PostgreSQL's server (Debian package postgresql) is not installed")
+    root = Path(tempfile.mkdtemp(prefix="rnnbench-pg-"))
+    os.chmod(root, 0o755)
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root: run the server as the package's postgres user
+        shutil.chown(root, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    (root / "pw").write_text("secret\n")
+    if as_user:
+        shutil.chown(root / "pw", "postgres")
+    port = _free_port()
+    data = root / "data"
+    subprocess.run([*as_user, str(pg / "initdb"), "-D", str(data), "-U", "rnnbench", "--auth=scram-sha-256",
+                    f"--pwfile={root / 'pw'}", "-E", "UTF8"], check=True, capture_output=True, timeout=120)
+    subprocess.run([*as_user, str(pg / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-t", "60",
+                    "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1", "start"],
+                   check=True, capture_output=True, timeout=120)
+    try:
+        yield f"postgresql+psycopg://rnnbench:secret@127.0.0.1:{port}"
+    finally:
+        subprocess.run([*as_user, str(pg / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], capture_output=True,
+                       timeout=120)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def fresh_database(server: str, name: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return f"{server}/{name}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store's URL: a SQLite file, or a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'history.sqlite'}"
+    return fresh_database(request.getfixturevalue("postgres"), f"h_{request.node.name[-12:].strip('[]')}".lower()
+                          .replace("-", "_"))
+
+
+# -- what a store keeps ----------------------------------------------------------------------
+
+
+def test_a_run_is_stored_once_with_each_cells_figures_under_the_key_its_records_stored(store: str) -> None:
+    first = rnnbench("history", "ingest", str(GRU_VS_LSTM), str(TUTORIAL), db=store)
+    assert first.returncode == 0, first.stderr
+    assert "stored: run 20261204-185811-gru-vs-lstm" in first.stdout
+    again = rnnbench("history", "ingest", str(GRU_VS_LSTM), db=store)
+    assert again.returncode == 0 and again.stdout.strip() == "already stored: run 20261204-185811-gru-vs-lstm"
+    n_runs, n_meas = counts(store)
+    assert n_runs == 2
+
+    from rnnbench.exports import cell_stats
+    from rnnbench.history.ingest import measurements
+    from rnnbench.snapshot import load_snapshot
+
+    snap = load_snapshot(str(GRU_VS_LSTM))
+    stats = {c["group"]: c for c in cell_stats(snap)}
+    stored = [m for m in measurements(snap.records) if m.metric == "steady_step_ms"]
+    assert {m.cell for m in stored} == {r["group"] for r in snap.records} == set(stats)
+    for m in stored:  # the history's step time against the export's, computed apart
+        assert m.median == pytest.approx(stats[m.cell]["steady_step_ms"])
+        assert m.lower == pytest.approx(min(stats[m.cell]["step_medians_ms"]))
+        assert m.upper == pytest.approx(max(stats[m.cell]["step_medians_ms"])) and m.n == stats[m.cell]["ok"]
+    assert n_meas == len(measurements(snap.records)) + len(measurements(load_snapshot(str(TUTORIAL)).records))
+
+
+def test_show_lists_each_cells_series_over_commits(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    runs = copies(tmp_path, 3)
+    assert rnnbench("history", "ingest", *map(str, runs), db=db).returncode == 0
+    out = rnnbench("history", "show", "--metric", "steady_step_ms", "--cell", "GRU / keras-tensorflow", db=db)
+    assert out.returncode == 0, out.stderr
+    (line,) = [x for x in out.stdout.splitlines() if "GRU / keras-tensorflow" in x]
+    assert "(c8e0b3b77b)" in line and " 3 " in line and "+0.0%" in line and "▁▁▁" in line
+    none = rnnbench("history", "show", "--cell", "no such cell", db=db)
+    assert none.returncode == 0 and "no stored runs match" in none.stdout
+
+
+@pytest.mark.slow
+def test_sqlite_and_postgresql_show_the_same_history(postgres: str, tmp_path: Path) -> None:
+    lite, pg = f"sqlite:///{tmp_path / 'h.sqlite'}", fresh_database(postgres, "same_show")
+    for db in (lite, pg):
+        assert rnnbench("history", "ingest", str(GRU_VS_LSTM), str(TUTORIAL), db=db).returncode == 0
+    shown = [rnnbench("history", "show", db=db) for db in (lite, pg)]
+    assert shown[0].returncode == 0 and shown[0].stdout.count("\n") > 20
+    assert shown[0].stdout == shown[1].stdout
+
+
+@pytest.mark.slow
+def test_eight_parallel_ingests_of_the_same_fifty_runs_store_each_once(store: str, tmp_path: Path) -> None:
+    runs = copies(tmp_path / "runs", 50)
+    assert rnnbench("history", "show", db=store).returncode == 0  # the store made before the race
+    env = {**os.environ, "RNNBENCH_DB": store}
+    procs = [subprocess.Popen([sys.executable, "-m", "rnnbench", "history", "ingest", *map(str, runs)], cwd=REPO,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [e for _, e in outs]
+    stored = sum(o.count("\nstored: ") + o.startswith("stored: ") for o, _ in outs)
+    assert stored == 50
+    per_run = counts(store)[1] // 50
+    assert counts(store) == (50, 50 * per_run) and per_run > 0
+
+
+# -- bad input: one line, exit 2, nothing written -----------------------------------------------
+
+
+def one_line_error(res: subprocess.CompletedProcess[str], *expected: str) -> None:
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    for text in expected:
+        assert text in res.stderr, res.stderr
+
+
+@pytest.mark.slow
+def test_a_store_that_cannot_be_reached_or_opened_is_one_line(postgres: str, tmp_path: Path) -> None:
+    one_line_error(rnnbench("history", "show", db=f"postgresql+psycopg://rnnbench:secret@127.0.0.1:{_free_port()}/x"),
+                   "127.0.0.1", "***")
+    wrong = postgres.replace(":secret@", ":wrong@") + "/postgres"
+    one_line_error(rnnbench("history", "show", db=wrong), "password authentication failed", "***")
+    corrupt = tmp_path / "corrupt.sqlite"
+    corrupt.write_bytes(b"this is not a database" * 100)
+    one_line_error(rnnbench("history", "show", db=f"sqlite:///{corrupt}"), "not an rnnbench history store")
+    one_line_error(rnnbench("history", "show", db="nosuchdb://x"), "not a database URL")
+
+
+def test_a_store_written_by_a_newer_rnnbench_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    assert rnnbench("history", "show", db=f"sqlite:///{db}").returncode == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    one_line_error(rnnbench("history", "ingest", str(GRU_VS_LSTM), db=f"sqlite:///{db}"),
+                   "written by a newer rnnbench", "9999")
+
+
+def test_a_bad_run_in_a_batch_stores_nothing_of_the_batch(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    good, torn, foreign, outside = copies(tmp_path / "runs", 4)
+    with open(torn / "results.jsonl", "a") as f:
+        f.write('{"schema": 1, "key": "gru-torch-1", "status": "o')  # a write cut short
+    (foreign / "results.jsonl").write_text('{"name": "not a record"}\n')
+    meta = json.loads((outside / "run.json").read_text())
+    meta["machine"]["git_commit"] = None
+    (outside / "run.json").write_text(json.dumps(meta))
+    one_line_error(rnnbench("history", "ingest", str(good), str(torn), db=db), "truncated or foreign", "not ingested")
+    one_line_error(rnnbench("history", "ingest", str(good), str(foreign), db=db))
+    one_line_error(rnnbench("history", "ingest", str(good), str(outside), db=db), "outside a git checkout")
+    meta["machine"]["git_commit"] = "0" * 40
+    (outside / "run.json").write_text(json.dumps(meta))
+    one_line_error(rnnbench("history", "ingest", str(good), str(outside), db=db), "not in this checkout's history")
+    assert counts(db) == (0, 0)
+    assert rnnbench("history", "ingest", str(good), db=db).returncode == 0 and counts(db)[0] == 1
