@@ -73,11 +73,16 @@ def git_commit(cwd: str | None = None) -> str | None:
 
 
 def git_branch(cwd: str | None = None) -> str | None:
-    """The branch checked out in rnnbench's checkout (or ``cwd``); None when detached or no checkout."""
-    if cwd is None and not _in_checkout():
-        return None
-    branch = _git("rev-parse", "--abbrev-ref", "HEAD", cwd=cwd)
-    return branch if branch and branch != "HEAD" else None
+    """The branch runs are kept under: ``$RNNBENCH_BRANCH`` if set, else the one checked out in
+    rnnbench's checkout (or ``cwd``), else, on a detached CI checkout, the CI's own name for it
+    (``$GITHUB_HEAD_REF``, ``$GITHUB_REF_NAME``); None when there is none."""
+    if os.environ.get("RNNBENCH_BRANCH"):
+        return os.environ["RNNBENCH_BRANCH"]
+    if cwd is not None or _in_checkout():
+        branch = _git("rev-parse", "--abbrev-ref", "HEAD", cwd=cwd)
+        if branch and branch != "HEAD":
+            return branch
+    return os.environ.get("GITHUB_HEAD_REF") or os.environ.get("GITHUB_REF_NAME") or None
 
 
 def git_commit_time(commit: str, cwd: str | None = None) -> str | None:

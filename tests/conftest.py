@@ -37,7 +37,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test's own home (so its own calibration cache) and reports dir. ``rnnbench run``'s
     automatic calibration (seconds of all-core matmul in every fresh home) is switched off; the
-    tests of it (tests/test_peak.py) switch it back on."""
+    tests of it (tests/test_peak.py) switch it back on. So is storing each finished run in the
+    history (tests/test_history.py switches it on)."""
     monkeypatch.setenv("RNNBENCH_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("RNNBENCH_REPORTS", str(tmp_path / "reports"))
     monkeypatch.setenv("RNNBENCH_NO_CALIBRATE", "1")
+    monkeypatch.setenv("RNNBENCH_NO_HISTORY", "1")  # test_history turns it on where it is the subject

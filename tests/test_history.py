@@ -235,3 +235,25 @@ def test_a_bad_run_in_a_batch_stores_nothing_of_the_batch(tmp_path: Path) -> Non
     one_line_error(rnnbench("history", "ingest", str(good), str(outside), db=db), "not in this checkout's history")
     assert counts(db) == (0, 0)
     assert rnnbench("history", "ingest", str(good), db=db).returncode == 0 and counts(db)[0] == 1
+
+
+def test_a_finished_run_is_stored_in_the_history_unless_asked_not_to(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpers import write_suite
+
+    monkeypatch.delenv("RNNBENCH_NO_HISTORY")
+    monkeypatch.setenv("RNNBENCH_BRANCH", "feature-x")
+    db = f"sqlite:///{tmp_path / 'home' / 'history.sqlite'}"  # the default store in this test's data home
+    suite = write_suite(tmp_path, '[defaults]\nbackend = "fake"\nepochs = 1\n[matrix]\narch = ["gru", "lstm"]\n')
+    run = subprocess.run([sys.executable, "-m", "rnnbench", "run", str(suite), "--no-report"], cwd=REPO,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "history: stored in sqlite:///" in run.stderr
+    shown = subprocess.run([sys.executable, "-m", "rnnbench", "history", "show", "--branch", "feature-x",
+                            "--metric", "steady_step_ms"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0 and {"GRU / fake", "LSTM / fake"} <= {
+        line.split("  ")[1].rsplit(" (", 1)[0].strip() for line in shown.stdout.splitlines()[2:]}, shown.stdout
+    assert counts(db)[0] == 1
+    off = subprocess.run([sys.executable, "-m", "rnnbench", "run", str(suite), "--no-report", "--no-history"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert off.returncode == 0 and "history" not in off.stderr and counts(db)[0] == 1

@@ -43,6 +43,8 @@ def run(
     fetch: bool = typer.Option(False, "--fetch", help="download what the cells need and is missing (the IMDB data "
                                "set, Keras's word index) before the first cell, sha256-checked, as "
                                "keras.datasets.imdb.load_data would; $RNNBENCH_IMDB_URL/_SHA256 name a mirror"),
+    history: bool = typer.Option(True, "--history/--no-history", help="store the finished run in the history "
+                                 "(rnnbench history; --db via $RNNBENCH_DB); $RNNBENCH_NO_HISTORY=1 also turns it off"),
 ) -> None:
     """Run a suite: every cell trains in its own process; results go to reports/runs/<run-id>/."""
     from rnnbench.errors import UserError
@@ -124,6 +126,31 @@ def run(
         for p in write_reports([run_dir.path], console=Console(quiet=quiet)):
             if not quiet:
                 out(f"wrote {p}")
+    if history:
+        remember(run_dir.path, quiet)
+
+
+def remember(path: Path, quiet: bool) -> None:
+    """A finished run into the history store, unless ``$RNNBENCH_NO_HISTORY`` is set. A run the
+    store cannot take (made outside git, a store that cannot be opened) is said so in one line;
+    the run itself is kept either way."""
+    import os
+
+    from rnnbench.errors import UserError
+
+    if os.environ.get("RNNBENCH_NO_HISTORY", "0") not in ("", "0"):
+        return
+    from rnnbench.history.ingest import ingest_runs
+    from rnnbench.history.store import shown, store_url
+
+    try:
+        (done,) = ingest_runs(None, [str(path)])
+    except UserError as e:
+        if not quiet:
+            typer.echo(f"history: run not stored: {e}", err=True)
+        return
+    if not quiet and done.stored:
+        typer.echo(f"history: stored in {shown(store_url())} (rnnbench history show)", err=True)
 
 
 def _ray_address(executor: str, address: Optional[str], jobs: int) -> Optional[str]:
