@@ -5,6 +5,7 @@ the same `history show` on both, and every bad input one line with nothing half-
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import socket
@@ -257,3 +258,73 @@ def test_a_finished_run_is_stored_in_the_history_unless_asked_not_to(tmp_path: P
     off = subprocess.run([sys.executable, "-m", "rnnbench", "run", str(suite), "--no-report", "--no-history"],
                          cwd=REPO, capture_output=True, text=True, timeout=300)
     assert off.returncode == 0 and "history" not in off.stderr and counts(db)[0] == 1
+
+
+AB_RUN = REPO / "reports" / "keras-upgrade" / "runs" / "20261202-140415-ab-ci-ab"
+
+
+def test_an_ab_run_is_stored_as_each_cells_paired_comparison_as_ab_judged_it(tmp_path: Path) -> None:
+    from rnnbench.ab import load_analysis
+
+    db = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    res = rnnbench("history", "ingest", str(AB_RUN), db=db)
+    assert res.returncode == 0 and "stored: run 20261202-140415-ab-ci-ab" in res.stdout, res.stderr
+    analysis, _, _ = load_analysis(str(AB_RUN))
+    shown = rnnbench("history", "show", "--paired", db=db)
+    assert shown.returncode == 0, shown.stderr
+    for c in analysis.cells:  # ab's own analysis of the same records, against what the history shows
+        line = next(x for x in shown.stdout.splitlines() if c.label in x)
+        assert f"{c.ratio:.4f} [{c.ci[0]:.4f}, {c.ci[1]:.4f}] {c.time_verdict}" in line
+    from sqlalchemy import create_engine, select
+
+    from rnnbench.history.schema import comparisons
+
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        rows = conn.execute(select(comparisons)).all()
+    engine.dispose()
+    assert {json.loads(r.side_a)["versions"]["keras"] for r in rows} == {"3.13.2"}  # the upgrade, side by side
+    assert {json.loads(r.side_b)["versions"]["keras"] for r in rows} == {"3.15.1"}
+    assert {r.cell for r in rows} == {rec["group"] for rec in map(json.loads, (AB_RUN / "results.jsonl").open())
+                                      if rec["ab"]["side"] == "a"}
+
+
+def test_the_chained_index_multiplies_the_ratios_and_adds_their_log_intervals_in_quadrature() -> None:
+    from rnnbench.history.show import Compared, chained
+
+    e = math.exp
+    points = [Compared("c1", "t1", "r1", 1.02, 1.02 * e(-0.01), 1.02 * e(0.01), 8, "slower"),
+              Compared("c2", "t2", "r2", 1.01, 1.01 * e(-0.02), 1.01 * e(0.02), 8, "unchanged")]
+    index, lo, hi = chained(points)
+    half = math.sqrt(0.01 ** 2 + 0.02 ** 2)  # 0.02236
+    assert index == pytest.approx(1.0302) and lo == pytest.approx(1.0302 * e(-half)) and hi == pytest.approx(
+        1.0302 * e(half))
+
+
+def test_a_store_of_the_first_schema_is_migrated_with_its_runs_kept(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, inspect
+
+    from rnnbench.history.store import _scripts
+
+    db = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    cfg, _ = _scripts()
+    engine = create_engine(db)
+    with engine.begin() as conn:  # a store as the first rnnbench with a history wrote it
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    assert "comparisons" not in inspect(engine).get_table_names()
+    engine.dispose()
+    from rnnbench.history.ingest import _store, load_whole_run, measurements, run_row
+
+    old = create_engine(db)
+    snap = load_whole_run(str(GRU_VS_LSTM))
+
+    assert _store(old, str(GRU_VS_LSTM), run_row(snap, "main"), measurements(snap.records), []).stored
+    old.dispose()
+    res = rnnbench("history", "ingest", str(AB_RUN), db=db)  # opening it migrates it to the newest schema
+    assert res.returncode == 0, res.stderr
+    shown = rnnbench("history", "show", "--metric", "steady_step_ms", db=db)
+    assert "GRU / keras-tensorflow (c8e0b3b77b)" in shown.stdout
+    assert "GRU / keras-tensorflow" in rnnbench("history", "show", "--paired", db=db).stdout
+    assert counts(db)[0] == 2

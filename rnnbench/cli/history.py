@@ -9,6 +9,7 @@ import typer
 from rnnbench.cli.group import Group
 
 HEADERS = ["machine", "cell", "metric", "runs", "first", "last", "change", "trend"]
+PAIRED_HEADERS = ["machine", "cell", "comparisons", "last: B/A [interval] verdict", "chained [interval]", "trend"]
 
 app = typer.Typer(help="Remember runs in a history store and show their series over commits. The store: --db URL, "
                        "else $RNNBENCH_DB, else a SQLite file in the data home (RNNBENCH_HOME).",
@@ -40,17 +41,19 @@ def show(
     branch: Optional[str] = typer.Option(None, "--branch", help="only runs of this branch"),
     metric: Optional[str] = typer.Option(None, "--metric", help="only this metric, e.g. steady_step_ms"),
     cell: Optional[str] = typer.Option(None, "--cell", help="only this cell: its key, or a part of its label"),
+    paired: bool = typer.Option(False, "--paired", help="the paired comparisons of `rnnbench ab` runs instead: "
+                                "each cell's last B/A step-time ratio and the chained index over all of them"),
 ) -> None:
     """Each machine × cell × metric over commits: first, last, change and a sparkline of the medians."""
     from tabulate import tabulate
 
     from rnnbench.history.show import show as read
 
-    rows = read(db, branch=branch, metric=metric, cell=cell)
+    rows = read(db, paired=paired, branch=branch, metric=metric, cell=cell)
     if not rows:
         typer.echo("no stored runs match (store some: rnnbench history ingest RUN)")
         return
-    typer.echo(tabulate(rows, headers=HEADERS, disable_numparse=True))
+    typer.echo(tabulate(rows, headers=PAIRED_HEADERS if paired else HEADERS, disable_numparse=True))
 
 
 def register(root: typer.Typer) -> None:

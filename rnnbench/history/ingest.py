@@ -2,7 +2,9 @@
 
 Each cell is the group of records with one identity key (:func:`rnnbench.cells.group_records`,
 the ``group`` its records stored), and each metric is stored with its spread over the cell's
-successful processes: the median, the lowest and highest process value, and the count. A run
+successful processes: the median, the lowest and highest process value, and the count. An
+``rnnbench ab`` run stores each cell's paired comparison instead (:func:`comparisons`: the
+ratio, interval and verdict ab gives it, analysed again from its records). A run
 is written in one transaction, and a run already stored (same run id and creation time) is
 left as it is, so ingesting twice, or from eight processes at once, stores it once.
 
@@ -40,6 +42,20 @@ class Measurement:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    cell: str  # the identity key of side A's records
+    label: str
+    metric: str
+    ratio: float
+    lower: float
+    upper: float
+    pairs: int
+    verdict: str
+    side_a: dict[str, Any]
+    side_b: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Ingested:
     ref: str
     run_id: str
@@ -61,6 +77,19 @@ def measurements(records: list[dict[str, Any]]) -> list[Measurement]:
                 out.append(Measurement(g.key, g.label, g.identity, metric, statistics.median(values),
                                        min(values), max(values), len(values)))
     return out
+
+
+def comparisons(path: Any, records: list[dict[str, Any]]) -> list[Comparison]:
+    """Each cell of an ab run: B's steady step time over A's, as ``rnnbench ab`` judges it."""
+    from rnnbench.ab import load_analysis
+
+    analysis, sides, _ = load_analysis(str(path))
+    group_of = {(r.get("ab") or {}).get("cell"): r.get("group") for r in records
+                if (r.get("ab") or {}).get("side") == "a"}
+    described = [{"python": s.python, "overrides": s.overrides, "versions": s.versions} for s in sides]
+    return [Comparison(group_of.get(c.key) or c.key, c.label, "steady_step", c.ratio, c.ci[0], c.ci[1], c.n_pairs,
+                       c.time_verdict, *described)
+            for c in analysis.cells if c.ratio is not None and c.ci is not None]
 
 
 def load_whole_run(ref: str) -> Any:
@@ -115,13 +144,25 @@ def ingest(engine: Any, refs: list[str], branch: str | None = None) -> list[Inge
     prepared = []
     for ref in refs:
         snap = load_whole_run(ref)
-        prepared.append((ref, run_row(snap, branch), measurements(snap.records)))
-    return [_store(engine, ref, row, ms) for ref, row, ms in prepared]
+        row = run_row(snap, branch)
+        if _is_ab(snap.path):
+            prepared.append((ref, {**row, "kind": "ab"}, [], comparisons(snap.path, snap.records)))
+        else:
+            prepared.append((ref, row, measurements(snap.records), []))
+    return [_store(engine, *p) for p in prepared]
 
 
-def _store(engine: Any, ref: str, row: dict[str, Any], ms: list[Measurement]) -> Ingested:
+def _is_ab(path: Any) -> bool:
+    try:
+        return json.loads((path / "run.json").read_text(encoding="utf-8")).get("kind") == "ab"
+    except (OSError, ValueError):
+        return False
+
+
+def _store(engine: Any, ref: str, row: dict[str, Any], ms: list[Measurement], cs: list[Comparison]) -> Ingested:
     from sqlalchemy import exc, select
 
+    from rnnbench.history.schema import comparisons as ctable
     from rnnbench.history.schema import measurements as mtable
     from rnnbench.history.schema import runs
 
@@ -138,9 +179,15 @@ def _store(engine: Any, ref: str, row: dict[str, Any], ms: list[Measurement]) ->
                                                                                           default=str),
                      "metric": m.metric, "median": m.median, "lower": m.lower, "upper": m.upper, "n": m.n}
                     for m in ms])
+            if cs:
+                conn.execute(ctable.insert(), [
+                    {"run": run, "cell": c.cell, "label": c.label, "metric": c.metric, "ratio": c.ratio,
+                     "lower": c.lower, "upper": c.upper, "pairs": c.pairs, "verdict": c.verdict,
+                     "side_a": json.dumps(c.side_a, sort_keys=True, default=str),
+                     "side_b": json.dumps(c.side_b, sort_keys=True, default=str)} for c in cs])
     except exc.IntegrityError:  # another process stored it between our check and our insert
         return Ingested(ref, row["run_id"], False, 0)
-    return Ingested(ref, row["run_id"], True, len(ms))
+    return Ingested(ref, row["run_id"], True, len(ms) + len(cs))
 
 
 def ingest_runs(url: str | None, refs: list[str], branch: str | None = None) -> list[Ingested]:

@@ -6,6 +6,9 @@ unique by (run id, created) so that ingesting a run again stores nothing. ``meas
 row a cell × metric of a run — the cell's identity key (:mod:`rnnbench.identity`, the ``group``
 its records stored), its label and identity, and the value with its spread: the median over
 the cell's processes, their lowest and highest value, and how many there were.
+``comparisons`` (revision 0002): one row a cell of an ``rnnbench ab`` run — B's step time over
+A's as ab judged it (the paired ratio, its interval, the pairs, the verdict) and what each side
+was (interpreter, overrides, versions). A history of these sees changes an unpaired one cannot.
 
 Changing these tables means a new Alembic revision in ``migrations/versions``.
 """
@@ -48,4 +51,21 @@ measurements = Table(
     Column("upper", Float, nullable=False),
     Column("n", Integer, nullable=False),
     UniqueConstraint("run", "cell", "metric", name="uq_measurements_cell"),
+)
+
+comparisons = Table(
+    "comparisons", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("cell", String(40), nullable=False, index=True),  # the identity key of side A's records
+    Column("label", String(200), nullable=False),
+    Column("metric", String(60), nullable=False),  # "steady_step": B's step time over A's
+    Column("ratio", Float, nullable=False),
+    Column("lower", Float, nullable=False),
+    Column("upper", Float, nullable=False),
+    Column("pairs", Integer, nullable=False),
+    Column("verdict", String(40), nullable=False),
+    Column("side_a", Text, nullable=False),  # JSON: python, overrides, versions
+    Column("side_b", Text, nullable=False),
+    UniqueConstraint("run", "cell", "metric", name="uq_comparisons_cell"),
 )

@@ -2,10 +2,17 @@
 
 Series never mix machines: timings only compare within a machine fingerprint. The table gives
 each series' first and last value, the change between them, and a sparkline of its medians.
+
+Paired series (``--paired``, from ``rnnbench ab`` runs) give each cell's comparisons in commit
+order: the last one's ratio, interval and verdict, and the chained index — the product of the
+ratios, B over A each time, so the change across all of them when each compared a commit with
+its parent — with an interval whose log half-width is the root sum of squares of theirs (the
+comparisons' errors taken as independent, which separate processes on separate commits are).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,12 +84,72 @@ def table_rows(series: list[Series]) -> list[list[str]]:
     return rows
 
 
-def show(url: str | None, **filters: Any) -> list[list[str]]:
+@dataclass(frozen=True)
+class Compared:
+    commit: str
+    commit_time: str
+    run_id: str
+    ratio: float
+    lower: float
+    upper: float
+    pairs: int
+    verdict: str
+
+
+def read_paired(engine: Any, *, branch: str | None = None, cell: str | None = None) -> dict[tuple[str, str, str],
+                                                                                            list[Compared]]:
+    """(machine, cell, label) → its comparisons in commit order."""
+    from sqlalchemy import or_, select
+
+    from rnnbench.history.schema import comparisons as c
+    from rnnbench.history.schema import runs as r
+
+    q = (select(r.c.machine, c.c.cell, c.c.label, r.c.commit, r.c.commit_time, r.c.run_id, c.c.ratio, c.c.lower,
+                c.c.upper, c.c.pairs, c.c.verdict)
+         .join(r, c.c.run == r.c.id)
+         .order_by(r.c.machine, c.c.label, c.c.cell, r.c.commit_time, r.c.created, r.c.run_id))
+    if branch:
+        q = q.where(r.c.branch == branch)
+    if cell:
+        q = q.where(or_(c.c.cell == cell, c.c.label.contains(cell)))
+    out: dict[tuple[str, str, str], list[Compared]] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(q):
+            out.setdefault((row.machine, row.cell, row.label), []).append(
+                Compared(row.commit, row.commit_time, row.run_id, row.ratio, row.lower, row.upper, row.pairs,
+                         row.verdict))
+    return out
+
+
+def chained(points: list[Compared]) -> tuple[float, float, float]:
+    """The product of the ratios and its interval (log half-widths added in quadrature)."""
+    log = sum(math.log(p.ratio) for p in points)
+    half = math.sqrt(sum(((math.log(p.upper) - math.log(p.lower)) / 2) ** 2 for p in points))
+    return math.exp(log), math.exp(log - half), math.exp(log + half)
+
+
+def paired_rows(series: dict[tuple[str, str, str], list[Compared]]) -> list[list[str]]:
+    """Rows of ``history show --paired``: machine, cell, comparisons, last (ratio [interval] verdict),
+    chained index [interval], trend of the ratios."""
+    rows = []
+    for (machine, cell, label), points in series.items():
+        last = points[-1]
+        index, lo, hi = chained(points)
+        rows.append([machine, f"{label} ({cell})", str(len(points)),
+                     f"{last.ratio:.4f} [{last.lower:.4f}, {last.upper:.4f}] {last.verdict}",
+                     f"{index:.4f} [{lo:.4f}, {hi:.4f}]", sparkline([p.ratio for p in points])])
+    return rows
+
+
+def show(url: str | None, paired: bool = False, **filters: Any) -> list[list[str]]:
     from rnnbench.history.store import database_errors, open_store, store_url
 
     engine = open_store(url)
     try:
         with database_errors(store_url(url)):
+            if paired:
+                filters.pop("metric", None)
+                return paired_rows(read_paired(engine, **filters))
             return table_rows(read_series(engine, **filters))
     finally:
         engine.dispose()
