@@ -328,3 +328,19 @@ def test_a_store_of_the_first_schema_is_migrated_with_its_runs_kept(tmp_path: Pa
     assert "GRU / keras-tensorflow (c8e0b3b77b)" in shown.stdout
     assert "GRU / keras-tensorflow" in rnnbench("history", "show", "--paired", db=db).stdout
     assert counts(db)[0] == 2
+
+
+def test_a_finished_ab_run_is_stored_as_its_comparisons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_ab import FAKE
+
+    monkeypatch.delenv("RNNBENCH_NO_HISTORY")
+    suite = tmp_path / "f.toml"
+    suite.write_text(FAKE, encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "rnnbench", "ab", str(suite), "-o", str(tmp_path / "runs"),
+                          "--b-set", "extra_work=10", "--pairs", "4"], cwd=REPO, capture_output=True, text=True,
+                         timeout=600)
+    assert res.returncode == 1, res.stderr  # B does 10× the work: slower, a regression
+    assert "history: stored in sqlite:///" in res.stderr
+    shown = subprocess.run([sys.executable, "-m", "rnnbench", "history", "show", "--paired"], cwd=REPO,
+                           capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0 and shown.stdout.count(" slower ") == 2, shown.stdout  # GRU and LSTM

@@ -60,6 +60,8 @@ def ab(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress and no table; just the summary line"),
     fail_on_inconclusive: bool = typer.Option(False, "--fail-on-inconclusive", help="exit 1 also when a cell's "
                                               "step time stays inconclusive (a gate that must decide)"),
+    history: bool = typer.Option(True, "--history/--no-history", help="store the comparisons in the history "
+                                 "(rnnbench history show --paired); $RNNBENCH_NO_HISTORY=1 also turns it off"),
 ) -> None:
     """Side A vs side B on every cell of a suite, as pairs of processes taking turns step by step."""
     import json
@@ -141,6 +143,10 @@ def ab(
                                 default=str), json_out)
     if bench:
         write_output(json.dumps(abm.bench_json(analysis), indent=2), bench)
+    if history:
+        from rnnbench.cli.history import remember
+
+        remember(run.path, quiet)
     if analysis.nothing_compared and not analysis.regressions and not summary.budget_note:
         typer.echo("rnnbench: error: no cell has a pair where both sides succeeded: nothing was compared "
                    f"(the failures and their logs are in {run.path})", err=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -54,6 +55,29 @@ def show(
         typer.echo("no stored runs match (store some: rnnbench history ingest RUN)")
         return
     typer.echo(tabulate(rows, headers=PAIRED_HEADERS if paired else HEADERS, disable_numparse=True))
+
+
+def remember(path: Path, quiet: bool) -> None:
+    """A finished run into the history store, unless ``$RNNBENCH_NO_HISTORY`` is set. A run the
+    store cannot take (made outside git, a store that cannot be opened) is said so in one line;
+    the run itself is kept either way."""
+    import os
+
+    from rnnbench.errors import UserError
+
+    if os.environ.get("RNNBENCH_NO_HISTORY", "0") not in ("", "0"):
+        return
+    from rnnbench.history.ingest import ingest_runs
+    from rnnbench.history.store import shown, store_url
+
+    try:
+        (done,) = ingest_runs(None, [str(path)])
+    except UserError as e:
+        if not quiet:
+            typer.echo(f"history: run not stored: {e}", err=True)
+        return
+    if not quiet and done.stored:
+        typer.echo(f"history: stored in {shown(store_url())} (rnnbench history show)", err=True)
 
 
 def register(root: typer.Typer) -> None:

@@ -127,30 +127,9 @@ def run(
             if not quiet:
                 out(f"wrote {p}")
     if history:
+        from rnnbench.cli.history import remember
+
         remember(run_dir.path, quiet)
-
-
-def remember(path: Path, quiet: bool) -> None:
-    """A finished run into the history store, unless ``$RNNBENCH_NO_HISTORY`` is set. A run the
-    store cannot take (made outside git, a store that cannot be opened) is said so in one line;
-    the run itself is kept either way."""
-    import os
-
-    from rnnbench.errors import UserError
-
-    if os.environ.get("RNNBENCH_NO_HISTORY", "0") not in ("", "0"):
-        return
-    from rnnbench.history.ingest import ingest_runs
-    from rnnbench.history.store import shown, store_url
-
-    try:
-        (done,) = ingest_runs(None, [str(path)])
-    except UserError as e:
-        if not quiet:
-            typer.echo(f"history: run not stored: {e}", err=True)
-        return
-    if not quiet and done.stored:
-        typer.echo(f"history: stored in {shown(store_url())} (rnnbench history show)", err=True)
 
 
 def _ray_address(executor: str, address: Optional[str], jobs: int) -> Optional[str]:
