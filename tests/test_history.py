@@ -344,3 +344,79 @@ def test_a_finished_ab_run_is_stored_as_its_comparisons(tmp_path: Path, monkeypa
     shown = subprocess.run([sys.executable, "-m", "rnnbench", "history", "show", "--paired"], cwd=REPO,
                            capture_output=True, text=True, timeout=120)
     assert shown.returncode == 0 and shown.stdout.count(" slower ") == 2, shown.stdout  # GRU and LSTM
+
+
+# -- change points -------------------------------------------------------------------------------
+
+
+def test_a_step_in_a_noisy_series_is_found_where_it_is_and_a_flat_series_has_none() -> None:
+    import random
+
+    from rnnbench.history.changes import detect
+
+    rng = random.Random(7)
+    for _ in range(10):  # 2% noise, as a paired ratio has here; +10% from the 21st commit on
+        stepped = [100 * math.exp(rng.gauss(0, 0.02)) * (1.10 if i >= 20 else 1.0) for i in range(40)]
+        assert 20 in detect(stepped)
+        assert detect([100 * math.exp(rng.gauss(0, 0.02)) for _ in range(40)]) == []
+
+
+def history_with_an_upgrade(tmp: Path, n: int = 12, at: int = 6, slower: float = 1.10) -> list[Path]:
+    """``n`` runs on ``n`` commits of one machine; from run ``at`` on, torch is newer and every
+    step ``slower`` times as long (each run's steps scaled by a seeded 1% noise)."""
+    import random
+
+    rng = random.Random(11)
+    runs = copies(tmp, n)
+    for i, run in enumerate(runs):
+        meta = json.loads((run / "run.json").read_text())
+        meta["machine"].update(git_commit=f"{i:02d}" + "c" * 38, git_commit_time=f"2026-11-{i + 1:02d}T12:00:00+00:00")
+        if i >= at:
+            meta["machine"]["versions"] = {**meta["machine"]["versions"], "torch": "2.14.0"}
+        (run / "run.json").write_text(json.dumps(meta))
+        factor = (slower if i >= at else 1.0) * math.exp(rng.gauss(0, 0.01))
+        recs = [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
+        for r in recs:
+            m = r["metrics"]
+            m["steady_step_samples"] = [s * factor for s in m["steady_step_samples"]]
+            m["steady_step_s"] *= factor
+        (run / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    return runs
+
+
+def test_a_change_point_says_its_size_and_what_differed_between_the_runs_around_it(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    runs = history_with_an_upgrade(tmp_path / "runs")
+    assert rnnbench("history", "ingest", *map(str, runs), db=db).returncode == 0
+    res = rnnbench("history", "changes", "--metric", "steady_step_ms", "--cell", "GRU / torch", db=db)
+    assert res.returncode == 0, res.stderr
+    (line,) = res.stdout.splitlines()
+    assert line.startswith("GRU / torch (") and "steady_step_ms on 3efe908b2c30: +10." in line
+    assert f"between 05{'c' * 10} and 06{'c' * 10}" in line and "torch 2.13.0+cpu → 2.14.0" in line
+    lo, hi = (float(x) for x in line.split("[")[1].split("]")[0].replace("%", "").split(", "))
+    assert lo <= 10.0 <= hi and hi - lo < 5
+    flat = history_with_an_upgrade(tmp_path / "flat", slower=1.0)
+    db2 = f"sqlite:///{tmp_path / 'flat.sqlite'}"
+    assert rnnbench("history", "ingest", *map(str, flat), db=db2).returncode == 0
+    assert rnnbench("history", "changes", "--metric", "steady_step_ms", db=db2).stdout.strip() == \
+        "no change points in the stored series"
+
+
+def test_series_from_a_csv_get_their_change_points_as_json(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(3)
+    rows = ["series_id,commit_index,value"]
+    for i in range(30):
+        rows.append(f"up,{i},{100 * math.exp(rng.gauss(0, 0.01)) * (1.2 if i >= 12 else 1):.4f}")
+        rows.append(f"flat,{i},{50 * math.exp(rng.gauss(0, 0.01)):.4f}")
+    csv = tmp_path / "series.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    res = rnnbench("history", "changes", "--csv", str(csv), db="sqlite:///unused")
+    assert res.returncode == 0, res.stderr
+    out = {s["series_id"]: s["change_points"] for s in json.loads(res.stdout)}
+    assert out["flat"] == [] and [c["commit_index"] for c in out["up"]] == [12]
+    assert out["up"][0]["ci"][0] <= out["up"][0]["ratio"] <= out["up"][0]["ci"][1] and out["up"][0]["ratio"] > 1.15
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
+    one_line_error(rnnbench("history", "changes", "--csv", str(tmp_path / "bad.csv"), db="sqlite:///unused"),
+                   "expected the columns series_id, commit_index, value")

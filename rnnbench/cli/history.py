@@ -57,6 +57,53 @@ def show(
     typer.echo(tabulate(rows, headers=PAIRED_HEADERS if paired else HEADERS, disable_numparse=True))
 
 
+@app.command("changes")
+def changes(
+    db: Optional[str] = DB,
+    branch: Optional[str] = typer.Option(None, "--branch", help="only runs of this branch"),
+    metric: Optional[str] = typer.Option(None, "--metric", help="only this metric, e.g. steady_step_ms"),
+    cell: Optional[str] = typer.Option(None, "--cell", help="only this cell: its key, or a part of its label"),
+    csv: Optional[Path] = typer.Option(None, "--csv", help="series from a CSV file instead of the store (columns "
+                                       "series_id, commit_index, value): their change points as JSON on stdout"),
+) -> None:
+    """Change points of each series (one machine, cell and metric), their size and what differed there."""
+    if csv is not None:
+        import json
+
+        from rnnbench.history.changes import csv_changes
+
+        typer.echo(json.dumps(csv_changes(_read_csv(csv)), indent=2))
+        return
+    from rnnbench.history.changes import changes as find
+
+    found = find(db, branch=branch, metric=metric, cell=cell)
+    if not found:
+        typer.echo("no change points in the stored series")
+    for c in found:
+        typer.echo(c.line())
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    import csv as csvlib
+
+    from rnnbench.errors import UserError
+
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csvlib.DictReader(f))
+    except OSError as e:
+        raise UserError(f"{path}: cannot read: {e.strerror}") from None
+    need = {"series_id", "commit_index", "value"}
+    if not rows or not need <= set(rows[0]):
+        raise UserError(f"{path}: expected the columns series_id, commit_index, value")
+    for n, row in enumerate(rows, 2):
+        try:
+            int(row["commit_index"]), float(row["value"])
+        except (TypeError, ValueError):
+            raise UserError(f"{path}:{n}: commit_index must be an integer and value a number") from None
+    return rows
+
+
 def remember(path: Path, quiet: bool) -> None:
     """A finished run into the history store, unless ``$RNNBENCH_NO_HISTORY`` is set. A run the
     store cannot take (made outside git, a store that cannot be opened) is said so in one line;

@@ -13,7 +13,7 @@ comparisons' errors taken as independent, which separate processes on separate c
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -29,6 +29,7 @@ class Point:
     lower: float
     upper: float
     n: int
+    run: dict[str, Any] = field(default_factory=dict, compare=False)  # versions, rnnbench, suite, CPU
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ def read_series(engine: Any, *, branch: str | None = None, metric: str | None = 
     from rnnbench.history.schema import runs as r
 
     q = (select(r.c.machine, m.c.cell, m.c.label, m.c.metric, r.c.commit, r.c.commit_time, r.c.branch, r.c.run_id,
-                m.c.median, m.c.lower, m.c.upper, m.c.n)
+                m.c.median, m.c.lower, m.c.upper, m.c.n, r.c.environment, r.c.rnnbench, r.c.suite_fingerprint,
+                r.c.cpu_model)
          .join(r, m.c.run == r.c.id)
          .order_by(r.c.machine, m.c.label, m.c.cell, m.c.metric, r.c.commit_time, r.c.created, r.c.run_id))
     if branch:
@@ -62,7 +64,9 @@ def read_series(engine: Any, *, branch: str | None = None, metric: str | None = 
     with engine.connect() as conn:
         for row in conn.execute(q):
             grouped.setdefault((row.machine, row.cell, row.label, row.metric), []).append(
-                Point(row.commit, row.commit_time, row.branch, row.run_id, row.median, row.lower, row.upper, row.n))
+                Point(row.commit, row.commit_time, row.branch, row.run_id, row.median, row.lower, row.upper, row.n,
+                      {"environment": row.environment, "rnnbench": row.rnnbench,
+                       "suite_fingerprint": row.suite_fingerprint, "cpu_model": row.cpu_model}))
     return [Series(*key, tuple(points)) for key, points in grouped.items()]
 
 
@@ -94,6 +98,7 @@ class Compared:
     upper: float
     pairs: int
     verdict: str
+    sides: tuple[str, str] = ("{}", "{}")  # JSON: each side's python, overrides and versions
 
 
 def read_paired(engine: Any, *, branch: str | None = None, cell: str | None = None) -> dict[tuple[str, str, str],
@@ -105,7 +110,7 @@ def read_paired(engine: Any, *, branch: str | None = None, cell: str | None = No
     from rnnbench.history.schema import runs as r
 
     q = (select(r.c.machine, c.c.cell, c.c.label, r.c.commit, r.c.commit_time, r.c.run_id, c.c.ratio, c.c.lower,
-                c.c.upper, c.c.pairs, c.c.verdict)
+                c.c.upper, c.c.pairs, c.c.verdict, c.c.side_a, c.c.side_b)
          .join(r, c.c.run == r.c.id)
          .order_by(r.c.machine, c.c.label, c.c.cell, r.c.commit_time, r.c.created, r.c.run_id))
     if branch:
@@ -117,7 +122,7 @@ def read_paired(engine: Any, *, branch: str | None = None, cell: str | None = No
         for row in conn.execute(q):
             out.setdefault((row.machine, row.cell, row.label), []).append(
                 Compared(row.commit, row.commit_time, row.run_id, row.ratio, row.lower, row.upper, row.pairs,
-                         row.verdict))
+                         row.verdict, (row.side_a, row.side_b)))
     return out
 
 
