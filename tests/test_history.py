@@ -238,6 +238,7 @@ def test_a_bad_run_in_a_batch_stores_nothing_of_the_batch(tmp_path: Path) -> Non
     assert rnnbench("history", "ingest", str(good), db=db).returncode == 0 and counts(db)[0] == 1
 
 
+@pytest.mark.slow  # real runs and several rnnbench processes
 def test_a_finished_run_is_stored_in_the_history_unless_asked_not_to(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from helpers import write_suite
@@ -330,6 +331,7 @@ def test_a_store_of_the_first_schema_is_migrated_with_its_runs_kept(tmp_path: Pa
     assert counts(db)[0] == 2
 
 
+@pytest.mark.slow  # real runs and several rnnbench processes
 def test_a_finished_ab_run_is_stored_as_its_comparisons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from test_ab import FAKE
 
@@ -384,6 +386,7 @@ def history_with_an_upgrade(tmp: Path, n: int = 12, at: int = 6, slower: float =
     return runs
 
 
+@pytest.mark.slow  # real runs and several rnnbench processes
 def test_a_change_point_says_its_size_and_what_differed_between_the_runs_around_it(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'h.sqlite'}"
     runs = history_with_an_upgrade(tmp_path / "runs")
