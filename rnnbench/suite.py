@@ -37,7 +37,7 @@ class CellSettings(BaseModel):
     # model
     arch: str = Field("gru", description="recurrent architecture: gru | lstm | rnn (SimpleRNN) | mingru | minlstm "
                       "(Feng et al. 2024), a plugin registered in the rnnbench.architectures entry-point group, or "
-                      "\"package.module:Name\" (an rnnbench.architectures.Architecture; see the README)")
+                      "\"package.module:Name\" (an rnnbench.architectures.Architecture; see docs/guides/plugins.md)")
     backend: BackendName = Field("torch", description="framework adapter running the cell")
     impl: Literal["fused", "cell"] = Field(
         "fused", description="fused library layer, or an explicit cell written from the equations"

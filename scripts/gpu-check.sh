@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU paths end to end on a lent GPU machine (issue 29): run from the repository root there,
 # with rnnbench's wheel and the packages that machine lacks (pydantic, platformdirs, keras, ...)
-# in .whl/ (see the README's GPU section). Writes into $OUT (default ./gpu-out):
+# in .whl/ (see docs/guides/gpus.md). Writes into $OUT (default ./gpu-out):
 #   log.txt        everything printed;
 #   gpu.tar.gz     the run (results.jsonl, run.json, logs) and its report, the verify table,
 #                  the GPU calibration.

@@ -4,7 +4,7 @@ The same model the Keras adapter builds: no masking, pre-padded sequences, the h
 the last layer's final state (forward and backward concatenated when bidirectional),
 dropout sits on each recurrent layer's output (between layers and before the head).
 Flush-to-zero is applied before anything runs: PyTorch's RNN backward on CPU is ~9×
-slower with denormal floats (see README).
+slower with denormal floats (see docs/concepts/measurement.md).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from rnnbench.cli import ab, baseline, compare, data, env, history, listing, report, run, verify
+from rnnbench.cli import ab, baseline, compare, data, env, history, listing, report, run, suite, verify
 from rnnbench.cli.group import Group
 
 
@@ -51,6 +51,7 @@ app.command("report")(report.report)
 app.command("list")(listing.list_things)
 app.command("env")(env.env)
 app.add_typer(data.app, name="data")
+app.add_typer(suite.app, name="suite")
 
 for _module in (compare, baseline, verify, ab, history):
     _module.register(app)
