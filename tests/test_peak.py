@@ -61,7 +61,18 @@ def test_a_fresh_home_run_calibrates_once_and_fills_peak_pct(tmp_path: Path, mon
 
     first = _cli("run", str(suite), "--no-report")
     assert first.returncode == 0, first.stderr
-    assert first.stderr.count(PROGRESS) == 1 and "GFLOP/s (numpy" in first.stderr
+    assert first.stderr.count(PROGRESS) == 1
+    if "not cached: the machine was busy" in first.stderr:
+        # Another process kept the cores busy while it measured (seen once beside a CI run's other
+        # work): by design the figure is this run's only — carried with its load, never cached —
+        # so the next run measures again. That path, asserted whole, instead of the cached one.
+        (run_json,) = (tmp_path / "reports" / "runs").glob("*/run.json")
+        carried = json.loads(run_json.read_text())["calibration"]
+        assert not cache.exists() and carried["machine_load"]["busy"] and carried["peak_gflops"] > 0
+        again = _cli("run", str(suite), "--no-report")
+        assert again.returncode == 0 and again.stderr.count(PROGRESS) == 1, again.stderr
+        return
+    assert "GFLOP/s (numpy" in first.stderr
     cal = json.loads(cache.read_text())
     assert cal["how"] == "auto" and cal["peak_library"] == "numpy" and cal["peak_gflops"] > 0
     (run_json,) = (tmp_path / "reports" / "runs").glob("*/run.json")
