@@ -70,8 +70,9 @@ def min_two_sided_p(n: int, m: int) -> float:
 
 
 def can_reach_alpha(n: int, m: int, alpha: float) -> bool:
-    """Whether the U test on n vs m values can reach ``alpha`` at all."""
-    return min_two_sided_p(n, m) <= alpha
+    """Whether the U test on n vs m values can reach ``alpha`` at all: its smallest p below it
+    (:func:`judge` calls p < alpha significant, so a smallest p equal to alpha never is)."""
+    return min_two_sided_p(n, m) < alpha
 
 
 def _u_null_counts(n: int, m: int) -> list[int]:
@@ -186,6 +187,8 @@ def judge(
     c = [float(v) for v in cand if v is not None and math.isfinite(float(v))]
     if not b or not c:
         raise ValueError("judge needs at least one value per side")
+    if kind not in ("ratio", "difference") or worse not in ("higher", "lower"):
+        raise ValueError(f"judge: kind must be ratio or difference and worse higher or lower, got {kind!r}, {worse!r}")
     ratio = kind == "ratio"
     if ratio and (min(b) <= 0 or min(c) <= 0):
         raise ValueError("ratio metrics need positive values")

@@ -216,11 +216,13 @@ def test_different_machines_exit_2_unless_allowed(tmp_path: Path) -> None:
 
 
 # What rnnbench.envinfo.machine() records, split by whether it makes timings incomparable.
-FULL_MACHINE = {**MACHINE, "platform": "Linux-6.8.0-x86_64-with-glibc2.39", "memory_gib": 31.2, "rnnbench": "0.4.0"}
+FULL_MACHINE = {**MACHINE, "platform": "Linux-6.8.0-x86_64-with-glibc2.39", "memory_gib": 31.2, "rnnbench": "0.4.0",
+                "git_branch": "main", "git_commit_time": "2026-12-01T10:00:00+00:00"}
 IN_FINGERPRINT = {"cpu_model": "Other CPU 1", "cpu_count": 4, "python": "3.12.1",
                   "versions": {"numpy": "2.1.0"}}
 NOT_IN_FINGERPRINT = {"git_commit": "fedcba9876543210fedcba9876543210fedcba98-dirty", "hostname": "ci-2",
-                      "platform": "Linux-6.9.1-x86_64-with-glibc2.39", "memory_gib": 15.5, "rnnbench": "0.5.0"}
+                      "platform": "Linux-6.9.1-x86_64-with-glibc2.39", "memory_gib": 15.5, "rnnbench": "0.5.0",
+                      "git_branch": "feature", "git_commit_time": "2026-12-02T10:00:00+00:00"}
 
 
 def test_the_fingerprint_split_covers_every_machine_field() -> None:
