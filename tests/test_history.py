@@ -423,26 +423,3 @@ def test_series_from_a_csv_get_their_change_points_as_json(tmp_path: Path) -> No
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
     one_line_error(rnnbench("history", "changes", "--csv", str(tmp_path / "bad.csv"), db="sqlite:///unused"),
                    "expected the columns series_id, commit_index, value")
-
-
-def test_show_is_computed_by_the_database_the_same_as_from_every_point(tmp_path: Path) -> None:
-    """history show aggregates in SQL (a few rows a series, however long): for short series it
-    gives exactly the rows computed in Python from every stored point; a long one's sparkline is
-    its medians averaged into 24 bins in commit order."""
-    from rnnbench.history.ingest import ingest_runs
-    from rnnbench.history.show import BINS, read_series, summary_rows, table_rows
-    from rnnbench.history.store import open_store
-
-    db = f"sqlite:///{tmp_path / 'h.sqlite'}"
-    ingest_runs(db, [str(GRU_VS_LSTM), str(TUTORIAL)], branch="main")
-    engine = open_store(db)
-    assert summary_rows(engine) == table_rows(read_series(engine)) and len(summary_rows(engine)) > 50
-    engine.dispose()
-    long = f"sqlite:///{tmp_path / 'long.sqlite'}"
-    ingest_runs(long, [str(r) for r in history_with_an_upgrade(tmp_path / "runs", n=30, at=15)], branch="main")
-    engine = open_store(long)
-    (row,) = summary_rows(engine, metric="steady_step_ms", cell="GRU / torch")
-    (full,) = table_rows(read_series(engine, metric="steady_step_ms", cell="GRU / torch"))
-    engine.dispose()
-    assert row[:7] == full[:7] and row[3] == "30"
-    assert len(row[7]) == BINS and len(full[7]) == 30 and row[7].startswith("▁") and row[7].endswith("█")

@@ -77,49 +77,6 @@ def sparkline(values: list[float]) -> str:
     return "".join(SPARKS[min(len(SPARKS) - 1, int((v - lo) / (hi - lo) * len(SPARKS)))] for v in values)
 
 
-BINS = 24  # a sparkline's characters at most: longer series are averaged into this many bins
-
-
-def summary_rows(engine: Any, *, branch: str | None = None, metric: str | None = None,
-                 cell: str | None = None) -> list[list[str]]:
-    """The rows of ``history show`` computed by the database: each series' count, first and last
-    median and its medians averaged into at most :data:`BINS` bins in commit order — a few rows
-    a series come back, however many runs the store holds (read_series brings every point)."""
-    from sqlalchemy import case, func, or_, select
-
-    from rnnbench.history.schema import measurements as m
-    from rnnbench.history.schema import runs as r
-
-    keys = (r.c.machine, m.c.cell, m.c.label, m.c.metric)
-    q = (select(*keys, m.c.median,
-                func.row_number().over(partition_by=keys, order_by=(r.c.commit_time, r.c.created, r.c.run_id))
-                .label("pos"), func.count().over(partition_by=keys).label("n"))
-         .join(r, m.c.run == r.c.id))
-    if branch:
-        q = q.where(r.c.branch == branch)
-    if metric:
-        q = q.where(m.c.metric == metric)
-    if cell:
-        q = q.where(or_(m.c.cell == cell, m.c.label.contains(cell)))
-    ranked = q.subquery()
-    k = (ranked.c.machine, ranked.c.cell, ranked.c.label, ranked.c.metric)
-    ends = (select(*k, func.max(ranked.c.n), func.max(case((ranked.c.pos == 1, ranked.c.median))),
-                   func.max(case((ranked.c.pos == ranked.c.n, ranked.c.median))))
-            .group_by(*k).order_by(ranked.c.machine, ranked.c.label, ranked.c.cell, ranked.c.metric))
-    binned = (select(*k, ((ranked.c.pos - 1) * BINS // ranked.c.n).label("bin"), func.avg(ranked.c.median))
-              .group_by(*k, "bin").order_by(*k, "bin"))
-    with engine.connect() as conn:
-        spark: dict[tuple[str, ...], list[float]] = {}
-        for row in conn.execute(binned):
-            spark.setdefault(tuple(row[:4]), []).append(row[5])
-        rows = []
-        for machine, key, label, name, n, first, last in conn.execute(ends):
-            change = f"{(last / first - 1) * 100:+.1f}%" if first else "–"
-            rows.append([machine, f"{label} ({key})", name, str(n), f"{first:.4g}", f"{last:.4g}", change,
-                         sparkline(spark[(machine, key, label, name)])])
-    return rows
-
-
 def table_rows(series: list[Series]) -> list[list[str]]:
     """Rows of ``history show``: machine, cell (key), metric, runs, first, last, change, trend."""
     rows = []
@@ -198,6 +155,6 @@ def show(url: str | None, paired: bool = False, **filters: Any) -> list[list[str
             if paired:
                 filters.pop("metric", None)
                 return paired_rows(read_paired(engine, **filters))
-            return summary_rows(engine, **filters)
+            return table_rows(read_series(engine, **filters))
     finally:
         engine.dispose()
