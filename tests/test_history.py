@@ -314,14 +314,19 @@ def test_a_store_of_the_first_schema_is_migrated_with_its_runs_kept(tmp_path: Pa
     with engine.begin() as conn:  # a store as the first rnnbench with a history wrote it
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")
-    assert "comparisons" not in inspect(engine).get_table_names()
+    assert not {"comparisons", "series"} & set(inspect(engine).get_table_names())
     engine.dispose()
-    from rnnbench.history.ingest import _store, load_whole_run, measurements, run_row
+    from rnnbench.history.ingest import load_whole_run, measurements, run_row
+    from rnnbench.history.schema import measurements as mtable
+    from rnnbench.history.schema import runs as rtable
 
     old = create_engine(db)
     snap = load_whole_run(str(GRU_VS_LSTM))
-
-    assert _store(old, str(GRU_VS_LSTM), run_row(snap, "main"), measurements(snap.records), []).stored
+    with old.begin() as conn:  # what that rnnbench wrote: a run and its cells' figures
+        run = conn.execute(rtable.insert().values(**run_row(snap, "main"))).inserted_primary_key[0]
+        conn.execute(mtable.insert(), [{"run": run, "cell": m.cell, "label": m.label, "identity": "{}",
+                                        "metric": m.metric, "median": m.median, "lower": m.lower, "upper": m.upper,
+                                        "n": m.n} for m in measurements(snap.records)])
     old.dispose()
     res = rnnbench("history", "ingest", str(AB_RUN), db=db)  # opening it migrates it to the newest schema
     assert res.returncode == 0, res.stderr
@@ -423,3 +428,28 @@ def test_series_from_a_csv_get_their_change_points_as_json(tmp_path: Path) -> No
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
     one_line_error(rnnbench("history", "changes", "--csv", str(tmp_path / "bad.csv"), db="sqlite:///unused"),
                    "expected the columns series_id, commit_index, value")
+
+
+def test_show_reads_a_summary_kept_at_ingest_that_agrees_with_every_stored_point(tmp_path: Path) -> None:
+    """history show reads one row a series (kept by each ingest, and built from the stored points
+    when a store is migrated to it); its count, first, last and trend are those of every point
+    read back in commit order — the trend the newest 24."""
+    from rnnbench.history.ingest import ingest_runs
+    from rnnbench.history.series import RECENT
+    from rnnbench.history.show import read_series, sparkline, summary_rows
+    from rnnbench.history.store import open_store
+
+    db = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    runs = history_with_an_upgrade(tmp_path / "runs", n=30, at=15)
+    ingest_runs(db, [str(r) for r in runs[::2]], branch="main")  # out of commit order: evens, then odds
+    ingest_runs(db, [str(r) for r in runs[1::2]], branch="main")
+    engine = open_store(db)
+    rows = {(r[0], r[1], r[2]): r for r in summary_rows(engine)}
+    every = read_series(engine)
+    engine.dispose()
+    assert len(rows) == len(every) == 42
+    for s in every:
+        medians = [p.median for p in s.points]
+        row = rows[(s.machine, f"{s.label} ({s.cell})", s.metric)]
+        assert row[3:6] == [str(len(medians)), f"{medians[0]:.4g}", f"{medians[-1]:.4g}"]
+        assert row[7] == sparkline(medians[-RECENT:]) and row[8] == "main"

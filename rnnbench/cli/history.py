@@ -9,7 +9,7 @@ import typer
 
 from rnnbench.cli.group import Group
 
-HEADERS = ["machine", "cell", "metric", "runs", "first", "last", "change", "trend"]
+HEADERS = ["machine", "cell", "metric", "runs", "first", "last", "change", "trend", "branch"]
 PAIRED_HEADERS = ["machine", "cell", "comparisons", "last: B/A [interval] verdict", "chained [interval]", "trend"]
 
 app = typer.Typer(help="Remember runs in a history store and show their series over commits. The store: --db URL, "
@@ -45,7 +45,7 @@ def show(
     paired: bool = typer.Option(False, "--paired", help="the paired comparisons of `rnnbench ab` runs instead: "
                                 "each cell's last B/A step-time ratio and the chained index over all of them"),
 ) -> None:
-    """Each machine × cell × metric over commits: first, last, change and a sparkline of the medians."""
+    """Each machine × cell × metric over commits: first, last, change and a sparkline of the newest medians."""
     from tabulate import tabulate
 
     from rnnbench.history.show import show as read

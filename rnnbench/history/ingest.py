@@ -160,33 +160,59 @@ def _is_ab(path: Any) -> bool:
 
 
 def _store(engine: Any, ref: str, row: dict[str, Any], ms: list[Measurement], cs: list[Comparison]) -> Ingested:
-    from sqlalchemy import exc, select
+    """One run in one transaction. A unique key met at commit is either the run itself, stored
+    by another process meanwhile (then it is left), or a new series another run just added
+    (then the transaction runs again, and finds the series)."""
+    from sqlalchemy import exc
+
+    for attempt in range(5):
+        try:
+            return _store_once(engine, ref, row, ms, cs)
+        except exc.IntegrityError:
+            if _held(engine, row) or attempt == 4:
+                return Ingested(ref, row["run_id"], False, 0)
+    raise AssertionError("unreachable")
+
+
+def _held(engine: Any, row: dict[str, Any]) -> bool:
+    from sqlalchemy import select
+
+    from rnnbench.history.schema import runs
+
+    with engine.connect() as conn:
+        return conn.execute(select(runs.c.id).where(runs.c.run_id == row["run_id"],
+                                                    runs.c.created == row["created"])).first() is not None
+
+
+def _store_once(engine: Any, ref: str, row: dict[str, Any], ms: list[Measurement], cs: list[Comparison]) -> Ingested:
+    from sqlalchemy import select
 
     from rnnbench.history.schema import comparisons as ctable
     from rnnbench.history.schema import measurements as mtable
     from rnnbench.history.schema import runs
+    from rnnbench.history.series import add_point
 
-    try:
-        with engine.begin() as conn:
-            held = conn.execute(select(runs.c.id).where(runs.c.run_id == row["run_id"],
-                                                        runs.c.created == row["created"])).first()
-            if held is not None:
-                return Ingested(ref, row["run_id"], False, 0)
-            run = conn.execute(runs.insert().values(**row)).inserted_primary_key[0]
-            if ms:
-                conn.execute(mtable.insert(), [
-                    {"run": run, "cell": m.cell, "label": m.label, "identity": json.dumps(m.identity, sort_keys=True,
-                                                                                          default=str),
-                     "metric": m.metric, "median": m.median, "lower": m.lower, "upper": m.upper, "n": m.n}
-                    for m in ms])
-            if cs:
-                conn.execute(ctable.insert(), [
-                    {"run": run, "cell": c.cell, "label": c.label, "metric": c.metric, "ratio": c.ratio,
-                     "lower": c.lower, "upper": c.upper, "pairs": c.pairs, "verdict": c.verdict,
-                     "side_a": json.dumps(c.side_a, sort_keys=True, default=str),
-                     "side_b": json.dumps(c.side_b, sort_keys=True, default=str)} for c in cs])
-    except exc.IntegrityError:  # another process stored it between our check and our insert
-        return Ingested(ref, row["run_id"], False, 0)
+    with engine.begin() as conn:
+        held = conn.execute(select(runs.c.id).where(runs.c.run_id == row["run_id"],
+                                                    runs.c.created == row["created"])).first()
+        if held is not None:
+            return Ingested(ref, row["run_id"], False, 0)
+        run = conn.execute(runs.insert().values(**row)).inserted_primary_key[0]
+        if ms:
+            conn.execute(mtable.insert(), [
+                {"run": run, "cell": m.cell, "label": m.label, "identity": json.dumps(m.identity, sort_keys=True,
+                                                                                      default=str),
+                 "metric": m.metric, "median": m.median, "lower": m.lower, "upper": m.upper, "n": m.n}
+                for m in ms])
+        for m in ms:
+            add_point(conn, {"branch": row["branch"], "machine": row["machine"], "cell": m.cell, "metric": m.metric},
+                      m.label, [row["commit_time"], row["created"], row["run_id"], m.median])
+        if cs:
+            conn.execute(ctable.insert(), [
+                {"run": run, "cell": c.cell, "label": c.label, "metric": c.metric, "ratio": c.ratio,
+                 "lower": c.lower, "upper": c.upper, "pairs": c.pairs, "verdict": c.verdict,
+                 "side_a": json.dumps(c.side_a, sort_keys=True, default=str),
+                 "side_b": json.dumps(c.side_b, sort_keys=True, default=str)} for c in cs])
     return Ingested(ref, row["run_id"], True, len(ms) + len(cs))
 
 

@@ -6,6 +6,9 @@ unique by (run id, created) so that ingesting a run again stores nothing. ``meas
 row a cell × metric of a run — the cell's identity key (:mod:`rnnbench.identity`, the ``group``
 its records stored), its label and identity, and the value with its spread: the median over
 the cell's processes, their lowest and highest value, and how many there were.
+``series`` (revision 0003): one row a branch × machine × cell × metric, kept by every ingest in
+the same transaction — the count, the earliest and latest point and the newest points — so
+``history show`` reads a row a series however many runs the store holds.
 ``comparisons`` (revision 0002): one row a cell of an ``rnnbench ab`` run — B's step time over
 A's as ab judged it (the paired ratio, its interval, the pairs, the verdict) and what each side
 was (interpreter, overrides, versions). A history of these sees changes an unpaired one cannot.
@@ -68,4 +71,19 @@ comparisons = Table(
     Column("side_a", Text, nullable=False),  # JSON: python, overrides, versions
     Column("side_b", Text, nullable=False),
     UniqueConstraint("run", "cell", "metric", name="uq_comparisons_cell"),
+)
+
+series = Table(
+    "series", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("branch", String(200), nullable=False),
+    Column("machine", String(40), nullable=False),
+    Column("cell", String(40), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("metric", String(60), nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("first", Text, nullable=False),  # JSON [commit_time, created, run_id, median]: the earliest point
+    Column("last", Text, nullable=False),  # ... the latest
+    Column("recent", Text, nullable=False),  # JSON list of the newest RECENT points, in commit order
+    UniqueConstraint("branch", "machine", "cell", "metric", name="uq_series"),
 )

@@ -1,7 +1,9 @@
 """The stored series read back: one per machine × cell × metric, ordered by commit time.
 
-Series never mix machines: timings only compare within a machine fingerprint. The table gives
-each series' first and last value, the change between them, and a sparkline of its medians.
+Series never mix machines: timings only compare within a machine fingerprint. ``history show``
+gives each series' first and last value, the change between them, and a sparkline of its newest
+medians (:data:`rnnbench.history.series.RECENT`), from the summary kept at ingest (one row a
+series and branch); :func:`read_series` brings every point (for change points).
 
 Paired series (``--paired``, from ``rnnbench ab`` runs) give each cell's comparisons in commit
 order: the last one's ratio, interval and verdict, and the chained index — the product of the
@@ -77,17 +79,6 @@ def sparkline(values: list[float]) -> str:
     return "".join(SPARKS[min(len(SPARKS) - 1, int((v - lo) / (hi - lo) * len(SPARKS)))] for v in values)
 
 
-def table_rows(series: list[Series]) -> list[list[str]]:
-    """Rows of ``history show``: machine, cell (key), metric, runs, first, last, change, trend."""
-    rows = []
-    for s in series:
-        first, last = s.points[0].median, s.points[-1].median
-        change = f"{(last / first - 1) * 100:+.1f}%" if first else "–"
-        rows.append([s.machine, f"{s.label} ({s.cell})", s.metric, str(len(s.points)), f"{first:.4g}",
-                     f"{last:.4g}", change, sparkline([p.median for p in s.points])])
-    return rows
-
-
 @dataclass(frozen=True)
 class Compared:
     commit: str
@@ -146,6 +137,33 @@ def paired_rows(series: dict[tuple[str, str, str], list[Compared]]) -> list[list
     return rows
 
 
+def summary_rows(engine: Any, *, branch: str | None = None, metric: str | None = None,
+                 cell: str | None = None) -> list[list[str]]:
+    """Rows of ``history show`` from the series summary (:mod:`rnnbench.history.series`): one row
+    a series, however many runs are stored; its trend is the newest runs'."""
+    import json
+
+    from sqlalchemy import or_, select
+
+    from rnnbench.history.schema import series as s
+
+    q = select(s).order_by(s.c.machine, s.c.label, s.c.cell, s.c.metric, s.c.branch)
+    if branch:
+        q = q.where(s.c.branch == branch)
+    if metric:
+        q = q.where(s.c.metric == metric)
+    if cell:
+        q = q.where(or_(s.c.cell == cell, s.c.label.contains(cell)))
+    rows = []
+    with engine.connect() as conn:
+        for row in conn.execute(q):
+            first, last = json.loads(row.first)[3], json.loads(row.last)[3]
+            change = f"{(last / first - 1) * 100:+.1f}%" if first else "–"
+            rows.append([row.machine, f"{row.label} ({row.cell})", row.metric, str(row.n), f"{first:.4g}",
+                         f"{last:.4g}", change, sparkline([p[3] for p in json.loads(row.recent)]), row.branch])
+    return rows
+
+
 def show(url: str | None, paired: bool = False, **filters: Any) -> list[list[str]]:
     from rnnbench.history.store import database_errors, open_store, store_url
 
@@ -155,6 +173,6 @@ def show(url: str | None, paired: bool = False, **filters: Any) -> list[list[str
             if paired:
                 filters.pop("metric", None)
                 return paired_rows(read_paired(engine, **filters))
-            return table_rows(read_series(engine, **filters))
+            return summary_rows(engine, **filters)
     finally:
         engine.dispose()
