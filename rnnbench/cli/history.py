@@ -20,6 +20,10 @@ DB = typer.Option(None, "--db", envvar="RNNBENCH_DB", show_envvar=False,
                   help="the store: a SQLAlchemy URL, e.g. sqlite:///history.sqlite or postgresql+psycopg://user@host/db "
                        "(default: $RNNBENCH_DB, else history.sqlite in the data home)")
 
+BRANCH = typer.Option(None, "--branch", help="only runs of this branch")
+METRIC = typer.Option(None, "--metric", help="only this metric, e.g. steady_step_ms")
+CELL = typer.Option(None, "--cell", help="only this cell: its key, or a part of its label")
+
 
 @app.command("ingest")
 def ingest(
@@ -39,9 +43,9 @@ def ingest(
 @app.command("show")
 def show(
     db: Optional[str] = DB,
-    branch: Optional[str] = typer.Option(None, "--branch", help="only runs of this branch"),
-    metric: Optional[str] = typer.Option(None, "--metric", help="only this metric, e.g. steady_step_ms"),
-    cell: Optional[str] = typer.Option(None, "--cell", help="only this cell: its key, or a part of its label"),
+    branch: Optional[str] = BRANCH,
+    metric: Optional[str] = METRIC,
+    cell: Optional[str] = CELL,
     paired: bool = typer.Option(False, "--paired", help="the paired comparisons of `rnnbench ab` runs instead: "
                                 "each cell's last B/A step-time ratio and the chained index over all of them"),
 ) -> None:
@@ -60,9 +64,9 @@ def show(
 @app.command("changes")
 def changes(
     db: Optional[str] = DB,
-    branch: Optional[str] = typer.Option(None, "--branch", help="only runs of this branch"),
-    metric: Optional[str] = typer.Option(None, "--metric", help="only this metric, e.g. steady_step_ms"),
-    cell: Optional[str] = typer.Option(None, "--cell", help="only this cell: its key, or a part of its label"),
+    branch: Optional[str] = BRANCH,
+    metric: Optional[str] = METRIC,
+    cell: Optional[str] = CELL,
     csv: Optional[Path] = typer.Option(None, "--csv", help="series from a CSV file instead of the store (columns "
                                        "series_id, commit_index, value): their change points as JSON on stdout"),
 ) -> None:

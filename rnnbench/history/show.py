@@ -43,10 +43,24 @@ class Series:
     points: tuple[Point, ...]
 
 
+def filtered(q: Any, branch_col: Any, cols: Any, *, branch: str | None = None, metric: str | None = None,
+             cell: str | None = None) -> Any:
+    """``q`` narrowed to a branch, a metric and a cell (its key, or a part of its label)."""
+    from sqlalchemy import or_
+
+    if branch:
+        q = q.where(branch_col == branch)
+    if metric:
+        q = q.where(cols.metric == metric)
+    if cell:
+        q = q.where(or_(cols.cell == cell, cols.label.contains(cell)))
+    return q
+
+
 def read_series(engine: Any, *, branch: str | None = None, metric: str | None = None,
                 cell: str | None = None) -> list[Series]:
     """The stored series, filtered by branch, metric and cell (its key, or a part of its label)."""
-    from sqlalchemy import or_, select
+    from sqlalchemy import select
 
     from rnnbench.history.schema import measurements as m
     from rnnbench.history.schema import runs as r
@@ -56,12 +70,7 @@ def read_series(engine: Any, *, branch: str | None = None, metric: str | None = 
                 r.c.cpu_model)
          .join(r, m.c.run == r.c.id)
          .order_by(r.c.machine, m.c.label, m.c.cell, m.c.metric, r.c.commit_time, r.c.created, r.c.run_id))
-    if branch:
-        q = q.where(r.c.branch == branch)
-    if metric:
-        q = q.where(m.c.metric == metric)
-    if cell:
-        q = q.where(or_(m.c.cell == cell, m.c.label.contains(cell)))
+    q = filtered(q, r.c.branch, m.c, branch=branch, metric=metric, cell=cell)
     grouped: dict[tuple[str, str, str, str], list[Point]] = {}
     with engine.connect() as conn:
         for row in conn.execute(q):
@@ -95,7 +104,7 @@ class Compared:
 def read_paired(engine: Any, *, branch: str | None = None, cell: str | None = None) -> dict[tuple[str, str, str],
                                                                                             list[Compared]]:
     """(machine, cell, label) → its comparisons in commit order."""
-    from sqlalchemy import or_, select
+    from sqlalchemy import select
 
     from rnnbench.history.schema import comparisons as c
     from rnnbench.history.schema import runs as r
@@ -104,10 +113,7 @@ def read_paired(engine: Any, *, branch: str | None = None, cell: str | None = No
                 c.c.upper, c.c.pairs, c.c.verdict, c.c.side_a, c.c.side_b)
          .join(r, c.c.run == r.c.id)
          .order_by(r.c.machine, c.c.label, c.c.cell, r.c.commit_time, r.c.created, r.c.run_id))
-    if branch:
-        q = q.where(r.c.branch == branch)
-    if cell:
-        q = q.where(or_(c.c.cell == cell, c.c.label.contains(cell)))
+    q = filtered(q, r.c.branch, c.c, branch=branch, cell=cell)
     out: dict[tuple[str, str, str], list[Compared]] = {}
     with engine.connect() as conn:
         for row in conn.execute(q):
@@ -143,17 +149,12 @@ def summary_rows(engine: Any, *, branch: str | None = None, metric: str | None =
     a series, however many runs are stored; its trend is the newest runs'."""
     import json
 
-    from sqlalchemy import or_, select
+    from sqlalchemy import select
 
     from rnnbench.history.schema import series as s
 
     q = select(s).order_by(s.c.machine, s.c.label, s.c.cell, s.c.metric, s.c.branch)
-    if branch:
-        q = q.where(s.c.branch == branch)
-    if metric:
-        q = q.where(s.c.metric == metric)
-    if cell:
-        q = q.where(or_(s.c.cell == cell, s.c.label.contains(cell)))
+    q = filtered(q, s.c.branch, s.c, branch=branch, metric=metric, cell=cell)
     rows = []
     with engine.connect() as conn:
         for row in conn.execute(q):
