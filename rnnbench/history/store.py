@@ -106,7 +106,7 @@ def _scripts() -> Any:
 
 def _migrate(engine: Any, url: str) -> None:
     """Bring the store to head in one transaction; refuse a store from a newer rnnbench. Two
-    processes opening a new store at once: the second finds it made (or retries once)."""
+    processes opening a new store at once: the second finds it made (or tries again)."""
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import exc
