@@ -13,6 +13,7 @@ the median minimum detectable effect.
     python benchmarks/ab_sensitivity.py --reuse reports/ab-rates/runs   # every ab run in a folder
     python benchmarks/ab_sensitivity.py --pairs 0 --reuse reports/ab-rates/runs-until  # each run whole
     python benchmarks/ab_sensitivity.py --pairs 8 --reuse reports/ab-rates/runs-huge --emulate-until-decided 280
+    python benchmarks/ab_sensitivity.py --pairs 8 --reuse reports/ab-rates/runs-reuse --emulate-until-decided 280 --sequential
     python benchmarks/ab_sensitivity.py --spread --reuse reports/ab-rates/runs-malloc-huge,reports/ab-rates/runs-malloc-reuse
 """
 
@@ -50,7 +51,7 @@ def _open_run(run_ref: str, rules: dict[str, float] | None) -> dict[str, Any]:
 
 
 def _row(c: Any, group: int, records: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"cell": c.label, "group": group, "verdict": c.time_verdict, "ratio": c.ratio, "mde": c.mde,
+    return {"cell": c.label, "group": group, "verdict": c.time_verdict, "ratio": c.ratio, "mde": c.mde, "ci": c.ci,
             "failing": c.failing, "pairs": c.n_pairs, "span_s": _span_s(records)}
 
 
@@ -168,14 +169,22 @@ def pair_spread(run_refs: list[str]) -> list[str]:
     return rows
 
 
+VERDICTS = ("slower", "slower, below threshold", "faster", "faster, below threshold", "unchanged", "inconclusive")
+
+
 def summarize(slowdown: float, rows: list[dict[str, Any]]) -> str:
+    """One Markdown row: per verdict the count and share, then how many "unchanged" had an
+    interval excluding 1 (the rule allows none), the median ratio, MDE, pairs and run time."""
     n = len(rows)
-    share = {v: sum(r["verdict"] == v for r in rows) for v in ("slower", "faster", "unchanged", "inconclusive")}
+    share = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
+    wrong = sum(r["verdict"] == "unchanged" and r["ci"] is not None and not r["ci"][0] <= 1 <= r["ci"][1]
+                for r in rows)
     ratios = [r["ratio"] for r in rows if r["ratio"]]
     mdes = [r["mde"] for r in rows if r["mde"] is not None]
     pairs = [r["pairs"] for r in rows]
     spans = [r["span_s"] for r in rows]
-    head = f"| {slowdown:+.0%} | {n} | " + " | ".join(f"{share[v]} ({share[v] / n:.0%})" if n else "—" for v in share)
+    head = (f"| {slowdown:+.0%} | {n} | " + " | ".join(f"{share[v]} ({share[v] / n:.0%})" if n else "—" for v in share)
+            + f" | {wrong}")
     if not (ratios and mdes):
         return head + " | — | — | — | — |"
     return (head + f" | {statistics.median(ratios):.4f} | {statistics.median(mdes):.1%} | {min(pairs)}–{max(pairs)}"
@@ -202,6 +211,9 @@ def main() -> None:
                     help="with --reuse: replay --pairs P --until-decided SECONDS on the stored runs (see "
                     "emulate_until_decided)")
     ap.add_argument("--max-pairs", type=int, default=16, help="with --emulate-until-decided: pairs per cell at most")
+    ap.add_argument("--sequential", action="store_true", help="judge each look with the repeated confidence "
+                    "intervals rnnbench ab --until-decided uses (up to --max-pairs); without it, a fixed interval at "
+                    "every look")
     ap.add_argument("--spread", action="store_true", help="with --reuse: how the pairs spread, per folder and cell, "
                     "instead of verdicts (see pair_spread)")
     args = ap.parse_args()
@@ -240,10 +252,12 @@ def main() -> None:
               "| page faults a step |\n|---|---|---|---|---|---|---|---|---|---|")
         print("\n".join(pair_spread(runs)))
         return
-    print("\n| B slowdown | cell comparisons | slower | faster | unchanged | inconclusive | median B/A | median MDE "
-          "| pairs | run time (median / max) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| B slowdown | cell comparisons | " + " | ".join(VERDICTS) + " | unchanged, interval excluding 1 "
+          "| median B/A | median MDE (fails, 80%) | pairs | run time (median / max) |")
+    print("|---|---|" + "---|" * len(VERDICTS) + "---|---|---|---|---|")
     rules = {k: v for k, v in (("trim", args.trim), ("alpha", args.alpha)) if v is not None}
+    if args.sequential:  # the looks' repeated confidence intervals, up to --max-pairs (what rnnbench ab now does)
+        rules["max_pairs"] = float(args.max_pairs)
     by_slowdown: dict[float, list[dict[str, Any]]] = {}
     if args.emulate_until_decided:
         by_slowdown = emulate_until_decided(runs, args.pairs, args.emulate_until_decided, args.max_pairs, rules)

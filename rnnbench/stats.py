@@ -4,11 +4,17 @@
 Imports nothing from the rest of rnnbench, so every layer above (compare, ab, baseline,
 report) can use it and none of them needs another's private helpers.
 
+One decision rule for both (:func:`decide`), on an effect with its interval: *worse* (the
+one verdict that fails) when the interval excludes no change, reaches the threshold and the
+estimate reaches half of it; *worse, below threshold* when the interval shows a change but
+excludes one as large as the threshold; *unchanged* only when the interval holds no change
+and excludes the threshold both ways (equivalence); *inconclusive* otherwise. The same
+defaults for both (:data:`DEFAULTS`).
+
 Independent processes (``compare``: a baseline run against a candidate run) — see
 :func:`judge`: a two-sided Mann–Whitney U test on per-process values plus a
-Hodges–Lehmann effect with its Moses interval; a change counts when it is significant and
-the effect reaches the threshold (the estimate 3/4 of it, the interval all of it); the
-decision rule and its measured rates are in :mod:`rnnbench.compare`'s docstring.
+Hodges–Lehmann effect with its Moses interval; its measured rates are in
+:mod:`rnnbench.compare`'s docstring.
 
 Paired processes (``ab``: side A and side B of a cell, taking turns one step each) — see
 :func:`paired_ratio`: each *pair* of processes gives one estimate, the median over its
@@ -27,9 +33,50 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-# The estimate must reach this fraction of the threshold (log scale for ratios) — the
-# tolerance that lets a change of exactly the threshold be caught (see rnnbench.compare).
-EFFECT_FRACTION = 0.75
+# The estimate must reach this fraction of the threshold (log scale for ratios) for a change
+# to fail: it lets a true change of exactly the threshold be caught (an estimate >= threshold
+# would catch it half the time) while a significant change far below it is not called one.
+FLOOR_FRACTION = 0.5
+
+# The thresholds and error rate ab and compare share (a suite's [regression] table and the
+# command line override them): a change that fails is B/A >= time or memory, or an accuracy
+# drop >= accuracy_drop (absolute); alpha is the two-sided error rate of every interval.
+DEFAULTS: dict[str, float] = {"time": 1.05, "memory": 1.10, "accuracy_drop": 0.01, "alpha": 0.01}
+
+# The verdicts of :func:`decide`, oriented: "worse" is higher time or memory, lower accuracy.
+WORSE, WORSE_BELOW, UNCHANGED, BETTER_BELOW, BETTER, INCONCLUSIVE = (
+    "worse", "worse, below threshold", "unchanged", "better, below threshold", "better", "inconclusive")
+
+
+def rule_text(alpha: float) -> str:
+    """:func:`decide` in one sentence, for the captions under every verdict table."""
+    return (f"A change fails only when its {1 - alpha:.0%} interval excludes no change and reaches the threshold "
+            f"with the estimate at least {FLOOR_FRACTION:g} of it; one the interval shows but keeps below the "
+            "threshold is reported as '…, below threshold' and does not fail; 'unchanged' only when the interval "
+            "holds no change and excludes the threshold both ways; anything else is inconclusive")
+
+
+def decide(e: float, lo: float, hi: float, thr: float, floor: float = FLOOR_FRACTION) -> str:
+    """The verdict on an effect ``e`` with its interval [``lo``, ``hi``], on the oriented scale
+    (positive = worse; logs for ratios), against a threshold ``thr`` > 0 on that scale.
+
+    * *worse* — the only verdict that fails: the interval lies above 0 and reaches ``thr``,
+      and the estimate reaches ``floor·thr``;
+    * *worse, below threshold* — the interval lies above 0 and below ``thr``: a change shown,
+      smaller than one that fails (never "unchanged");
+    * *unchanged* — the interval contains 0 and lies within (−thr, thr): equivalence;
+    * *better*, *better, below threshold* — mirrored;
+    * *inconclusive* — anything else: the interval is too wide to say (more data decides).
+    """
+    if lo > 0:
+        if hi < thr:
+            return WORSE_BELOW
+        return WORSE if e >= floor * thr else INCONCLUSIVE
+    if hi < 0:
+        if lo > -thr:
+            return BETTER_BELOW
+        return BETTER if e <= -floor * thr else INCONCLUSIVE
+    return UNCHANGED if -thr < lo and hi < thr else INCONCLUSIVE
 
 
 
@@ -37,7 +84,7 @@ EFFECT_FRACTION = 0.75
 class Judgement:
     """The statistical verdict on one metric of one cell."""
 
-    direction: str  # "worse" | "better" | "unchanged" | "unstable"
+    direction: str  # a verdict of :func:`decide`, or "unstable"
     level: str  # "process" (per-process values) | "step" (pooled step samples) | "point" (no test possible)
     n_base: int
     n_cand: int
@@ -167,7 +214,7 @@ def judge(
     cand: Sequence[float],
     *,
     threshold: float,
-    alpha: float = 0.05,
+    alpha: float = DEFAULTS["alpha"],
     max_cv: float | None = 0.10,
     kind: str = "ratio",
     worse: str = "higher",
@@ -213,27 +260,20 @@ def judge(
         lo, hi = shift_ci(x, y, alpha)
         ci = (back(lo), back(hi))
         e, w_lo, w_hi = (est, lo, hi) if sign > 0 else (-est, -hi, -lo)  # oriented: positive = worse
-        sig = p < alpha
-        is_worse = sig and e >= EFFECT_FRACTION * thr and w_hi >= thr
-        is_better = sig and e <= -EFFECT_FRACTION * thr and w_lo <= -thr
-        clear = (is_worse and w_lo >= thr) or (is_better and w_hi <= -thr)
+        if not p < alpha:  # the test and its inverted interval can part over ties: the test decides
+            w_lo, w_hi = min(w_lo, 0.0), max(w_hi, 0.0)
+        direction = decide(e, w_lo, w_hi, thr)
+        clear = w_lo >= thr or w_hi <= -thr
     else:
         level = "point"
         est = tf(med_c) - tf(med_b)
         e = sign * est
-        is_worse = e >= thr - 1e-12
-        is_better = e <= -thr + 1e-12
+        direction = WORSE if e >= thr - 1e-12 else BETTER if e <= -thr + 1e-12 else INCONCLUSIVE
         clear = False
-        note = f"too few values for a test at alpha={alpha:g}: point estimate only"
+        note = f"too few values for a test at alpha={alpha:g}: point estimate only (never 'unchanged')"
     noisy = max_cv is not None and max(cv_b or 0.0, cv_c or 0.0) > max_cv
     if noisy and not clear:
         direction = "unstable"
-    elif is_worse:
-        direction = "worse"
-    elif is_better:
-        direction = "better"
-    else:
-        direction = "unchanged"
     return Judgement(direction=direction, level=level, n_base=len(b), n_cand=len(c), base=med_b, cand=med_c,
                      effect=back(est), ci=ci, p=p, cv_base=cv_b, cv_cand=cv_c, note=note)
 
@@ -263,8 +303,9 @@ class PairedRatio:
     ratio: float  # exp(mean of the pair estimates)
     ci: tuple[float, float] | None  # None with fewer than 2 pairs
     se_log: float | None  # standard error of the mean log ratio
-    mde: float | None  # minimum detectable effect (relative, e.g. 0.02 = 2 %) at 80 % power
+    mde: float | None  # minimum detectable effect (relative, e.g. 0.02 = 2 %) at 80 % power, see paired_ratio
     pair_ratios: tuple[float, ...]
+    mde95: float | None = None  # the same at 95 % power
 
 
 def trimmed_mean_se(xs: Sequence[float], trim: float) -> tuple[float, float, int]:
@@ -283,12 +324,17 @@ def trimmed_mean_se(xs: Sequence[float], trim: float) -> tuple[float, float, int
 
 
 def paired_ratio(pair_logs: Sequence[float], alpha: float = 0.01, power: float = 0.8,
-                 trim: float = 0.0) -> PairedRatio:
+                 trim: float = 0.0, threshold: float | None = None) -> PairedRatio:
     """Combine per-pair log ratios into a ratio, its t-interval and the minimum detectable effect.
 
     ``trim`` > 0: the trimmed mean over pairs with its Tukey–McLaughlin interval, so one pair
     whose process drew a slow state throughout cannot pull the estimate or widen the interval
     in full (with too few pairs to trim, ``floor(trim·n) = 0``, it is the plain mean).
+
+    The MDE (at ``power`` and at 95 %): without ``threshold``, the true slowdown whose interval
+    lies above 1 with that probability; with it, the one :func:`decide` *fails* with that
+    probability — the estimate must pass the largest of c·se (interval above 1), log T − c·se
+    (interval reaching T) and half of log T (the floor), c the interval's t multiplier.
     """
     from scipy import stats as st
 
@@ -300,35 +346,39 @@ def paired_ratio(pair_logs: Sequence[float], alpha: float = 0.01, power: float =
         return PairedRatio(n, math.exp(xs[0]), None, None, None, tuple(math.exp(x) for x in xs))
     mean, se, df = trimmed_mean_se(xs, trim)
     t_crit = float(st.t.ppf(1 - alpha / 2, df))
-    t_pow = float(st.t.ppf(power, df))
     ci = (math.exp(mean - t_crit * se), math.exp(mean + t_crit * se))
-    return PairedRatio(n, math.exp(mean), ci, se, math.exp((t_crit + t_pow) * se) - 1, tuple(math.exp(x) for x in xs))
+    need = t_crit * se
+    if threshold is not None:
+        tau = math.log(threshold)
+        need = max(need, tau - t_crit * se, FLOOR_FRACTION * tau)
+
+    def mde(p: float) -> float:
+        return math.exp(need + float(st.t.ppf(p, df)) * se) - 1
+
+    return PairedRatio(n, math.exp(mean), ci, se, mde(power), tuple(math.exp(x) for x in xs), mde(0.95))
 
 
-# ab's verdicts on step time
+# ab's verdicts on step time: :func:`decide`'s, in words for time
 AB_SLOWER, AB_FASTER, AB_UNCHANGED, AB_INCONCLUSIVE = "slower", "faster", "unchanged", "inconclusive"
+AB_SLOWER_BELOW, AB_FASTER_BELOW = "slower, below threshold", "faster, below threshold"
+
+
+def in_words(direction: str, worse: str, better: str) -> str:
+    """A verdict of :func:`decide` with the metric's words: ``in_words("worse, below threshold",
+    "slower", "faster")`` is "slower, below threshold"."""
+    return direction.replace(WORSE, worse, 1) if direction.startswith(WORSE) else \
+        direction.replace(BETTER, better, 1) if direction.startswith(BETTER) else direction
 
 
 def paired_verdict(r: PairedRatio, threshold: float) -> str:
-    """slower | faster | unchanged | inconclusive for a B/A ratio against ``threshold`` (> 1).
-
-    *slower*: the interval lies above 1 (significant) and the estimate reaches half the
-    threshold (so a true change of the threshold is caught, a tiny real one is not called a
-    regression); *faster* mirrored; *unchanged*: the interval lies inside
-    (1/threshold, threshold) — equivalence shown; otherwise *inconclusive* (the interval is
-    too wide for this threshold: add pairs, see ``--until-decided``).
-    """
+    """:func:`decide` on a B/A ratio's log and its interval against ``threshold`` (> 1), in words
+    for time: slower | slower, below threshold | unchanged | faster, below threshold | faster |
+    inconclusive (the interval too wide for this threshold: add pairs, see ``--until-decided``)."""
     if r.ci is None:
         return AB_INCONCLUSIVE
     lo, hi = r.ci
-    half = math.log(threshold) / 2
-    if lo > 1 and math.log(r.ratio) >= half:
-        return AB_SLOWER
-    if hi < 1 and math.log(r.ratio) <= -half:
-        return AB_FASTER
-    if lo > 1 / threshold and hi < threshold:
-        return AB_UNCHANGED
-    return AB_INCONCLUSIVE
+    verdict = decide(math.log(r.ratio), math.log(lo), math.log(hi), math.log(threshold))
+    return in_words(verdict, AB_SLOWER, AB_FASTER)
 
 
 # -- seeds (independent training runs) --------------------------------------------------------

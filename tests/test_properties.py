@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from rnnbench.errors import UserError
 from rnnbench.results import append_record, read_records
-from rnnbench.stats import AB_FASTER, AB_SLOWER, judge, paired_ratio, paired_verdict
+from rnnbench.stats import AB_FASTER, AB_FASTER_BELOW, AB_SLOWER, AB_SLOWER_BELOW, judge, paired_ratio, paired_verdict
 from rnnbench.suite import parse_suite
 
 AXES = {  # a few settings with values that are all valid together
@@ -121,9 +121,12 @@ positive = st.floats(min_value=0.01, max_value=10.0, allow_nan=False, allow_infi
 def test_compare_verdicts_are_symmetric(a: list[float], b: list[float]) -> None:
     ab = judge(a, b, threshold=1.05, max_cv=None)
     ba = judge(b, a, threshold=1.05, max_cv=None)
-    mirror = {"worse": "better", "better": "worse", "unchanged": "unchanged", "unstable": "unstable"}
+    mirror = {"worse": "better", "better": "worse", "worse, below threshold": "better, below threshold",
+              "better, below threshold": "worse, below threshold", "unchanged": "unchanged",
+              "inconclusive": "inconclusive", "unstable": "unstable"}
     assert ba.direction == mirror[ab.direction]
-    assert judge(a, list(a), threshold=1.05, max_cv=None).direction == "unchanged"
+    # the same values on both sides: no change shown; "unchanged" only if the interval is narrow enough
+    assert judge(a, list(a), threshold=1.05, max_cv=None).direction in ("unchanged", "inconclusive")
 
 
 @settings(max_examples=200, deadline=None)
@@ -135,5 +138,6 @@ def test_ab_verdicts_are_symmetric(logs: list[float], trim: float) -> None:
         trim = 0.0
     there = paired_verdict(paired_ratio(logs, trim=trim), 1.05)
     back = paired_verdict(paired_ratio([-x for x in logs], trim=trim), 1.05)
-    mirror = {AB_SLOWER: AB_FASTER, AB_FASTER: AB_SLOWER}
+    mirror = {AB_SLOWER: AB_FASTER, AB_FASTER: AB_SLOWER, AB_SLOWER_BELOW: AB_FASTER_BELOW,
+              AB_FASTER_BELOW: AB_SLOWER_BELOW}
     assert back == mirror.get(there, there)

@@ -360,7 +360,7 @@ def test_ratio_metrics_refuse_zero_or_negative_values(base: list, cand: list) ->
 
 
 def test_difference_metrics_accept_zero_and_negative_values() -> None:
-    assert judge([0.0, -1.0], [0.0, -1.0], threshold=0.5, kind="difference").direction == "unchanged"
+    assert judge([0.0, -1.0], [0.0, -1.0], threshold=0.5, kind="difference").direction == "inconclusive"
 
 
 @pytest.mark.parametrize("threshold,kind,msg", [
@@ -397,20 +397,24 @@ def test_difference_metrics_have_no_cv_and_are_never_unstable() -> None:
 
 
 def _diff_judge(base: list[float], cand: list[float], threshold: float, **kw: object):
-    return judge(base, cand, threshold=threshold, kind="difference", max_cv=None, **kw)
+    """judge at alpha 0.05 (unless told), where 5 vs 5 intervals are the 3rd and 23rd differences."""
+    return judge(base, cand, threshold=threshold, kind="difference", max_cv=None, **{"alpha": 0.05, **kw})
 
 
-def test_an_estimate_of_exactly_three_quarters_of_the_threshold_counts() -> None:
+def test_an_interval_above_zero_that_reaches_the_threshold_is_worse_and_one_short_of_it_is_below() -> None:
     """5 vs 5, threshold 4: cand = base + 3 with base spaced 0.5 apart: the 25 differences are
-    3 + 0.5 k for k = -4..4 (counts 1,2,3,4,5,4,3,2,1). Median 3 = 0.75 * 4; the 95 % interval
-    (a = 2: 3rd and 23rd differences) is [1.5, 4.5], reaching 4; U = 0, p = 2/252."""
+    3 + 0.5 k for k = -4..4 (counts 1,2,3,4,5,4,3,2,1). Median 3 >= 4 / 2; the 95 % interval
+    (a = 2: 3rd and 23rd differences) is [1.5, 4.5], reaching 4; U = 0, p = 2/252. Against a
+    threshold of 5 the same interval stops short of it: worse, below threshold."""
     base = [0.0, 0.5, 1.0, 1.5, 2.0]
     j = _diff_judge(base, [b + 3 for b in base], 4.0)
     assert j.effect == 3.0 and j.ci == (1.5, 4.5) and j.p == pytest.approx(2 / 252)
     assert j.direction == "worse"
-    j = _diff_judge(base, [b - 3 for b in base], 4.0)  # mirrored: -3 = -0.75 * 4, interval [-4.5, -1.5]
+    assert _diff_judge(base, [b + 3 for b in base], 5.0).direction == "worse, below threshold"
+    j = _diff_judge(base, [b - 3 for b in base], 4.0)  # mirrored: interval [-4.5, -1.5]
     assert j.effect == -3.0 and j.ci == (-4.5, -1.5)
     assert j.direction == "better"
+    assert _diff_judge(base, [b - 3 for b in base], 5.0).direction == "better, below threshold"
 
 
 def test_an_interval_reaching_exactly_the_threshold_counts() -> None:
@@ -423,25 +427,25 @@ def test_an_interval_reaching_exactly_the_threshold_counts() -> None:
     assert j.ci == (-13.0, -7.0) and j.direction == "better"
 
 
-def test_a_significant_improvement_short_of_three_quarters_is_unchanged() -> None:
-    """cand = base - 5, base 0..4: estimate -5, interval [-8, -2], p = 2/252. With threshold
-    7.5 the interval reaches -7.5 but the estimate is short of -0.75 * 7.5 = -5.625."""
+def test_a_significant_improvement_the_interval_keeps_short_of_the_threshold_is_below_not_unchanged() -> None:
+    """cand = base - 5, base 0..4: estimate -5, interval [-8, -2], p = 2/252. Threshold 8.5:
+    the interval excludes 0 and -8.5; threshold 7.5: it reaches -7.5 and -5 <= -3.75."""
     base = [0.0, 1.0, 2.0, 3.0, 4.0]
-    j = _diff_judge(base, [b - 5 for b in base], 7.5)
+    j = _diff_judge(base, [b - 5 for b in base], 8.5)
     assert j.effect == -5.0 and j.ci == (-8.0, -2.0) and j.p < 0.05
-    assert j.direction == "unchanged"
-    assert _diff_judge(base, [b - 5 for b in base], 6.0).direction == "better"  # -5 <= -4.5
+    assert j.direction == "better, below threshold"
+    assert _diff_judge(base, [b - 5 for b in base], 7.5).direction == "better"
 
 
-def test_an_improvement_whose_interval_does_not_reach_the_threshold_is_unchanged() -> None:
+def test_a_change_whose_interval_does_not_reach_the_threshold_is_below_it_never_unchanged() -> None:
     """cand = base - 5 with base spaced 0.1: estimate -5, interval [-5.3, -4.7]. Threshold 6:
-    the estimate passes -4.5, but the interval stops at -5.3, short of -6."""
+    the estimate passes -3, but the interval stops at -5.3, short of -6."""
     base = [0.0, 0.1, 0.2, 0.3, 0.4]
     j = _diff_judge(base, [b - 5 for b in base], 6.0)
     assert j.ci is not None and j.ci[0] == pytest.approx(-5.3) and j.ci[1] == pytest.approx(-4.7)
-    assert j.direction == "unchanged"
+    assert j.direction == "better, below threshold"
     j = _diff_judge([b - 5 for b in base], base, 6.0)  # mirrored: +5 in [4.7, 5.3]
-    assert j.direction == "unchanged"
+    assert j.direction == "worse, below threshold"
 
 
 def test_significance_is_strict_p_below_alpha() -> None:
@@ -452,7 +456,7 @@ def test_significance_is_strict_p_below_alpha() -> None:
     assert p == pytest.approx(4 / 70)
     j = _diff_judge(base, cand, 0.5, alpha=p)
     assert j.p == p and j.level == "process"
-    assert j.direction == "unchanged"
+    assert j.direction == "inconclusive"  # not significant: the interval is taken to hold 0
     assert _diff_judge(base, cand, 0.5, alpha=p * 1.0001).direction == "worse"
 
 
@@ -467,14 +471,15 @@ def test_default_max_cv_is_ten_percent() -> None:
     assert judge(noisy, quiet, threshold=1.05).direction == "unstable"
     assert judge(quiet, noisy, threshold=1.05).direction == "unstable"
     mid = [10.0, 10.5, 9.5, 10.6, 9.4]  # MAD 0.5 -> CV 0.074: not noisy at the default
-    assert judge(mid, mid, threshold=1.05).direction == "unchanged"
+    assert judge(mid, mid, threshold=1.05).direction == "inconclusive"  # (its interval passes ×1.05)
+    assert judge(mid, mid, threshold=1.25).direction == "unchanged"
 
 
 def test_a_cv_equal_to_max_cv_is_not_noisy() -> None:
     # [0.5, 1, 1.5]: median 1, MAD 0.5 -> CV = 1.4826 * 0.5 = 0.7413 exactly (halving is exact)
     vals = [0.5, 1.0, 1.5]
     assert robust_cv(vals) == 0.7413
-    assert judge(vals, vals, threshold=1.05, max_cv=0.7413).direction == "unchanged"
+    assert judge(vals, vals, threshold=1.05, max_cv=0.7413).direction == "inconclusive"  # the point rule
     assert judge(vals, vals, threshold=1.05, max_cv=0.7412).direction == "unstable"
 
 
@@ -486,21 +491,21 @@ def test_noise_is_excused_only_by_a_significant_change_whose_interval_clears_the
     base = [0.5, 0.6, 0.7, 0.8, 1.0]
     t = 1.5
     cand = [t * 0.99, t * 0.995, t, 2.0, 2.5]
-    j = judge(base, cand, threshold=t)
+    j = judge(base, cand, threshold=t, alpha=0.05)
     assert j.ci is not None and math.log(j.ci[0]) == math.log(t)
     assert j.direction == "worse"
     # mirrored: the interval ends exactly at 1 / T
-    j = judge(cand, base, threshold=t)
+    j = judge(cand, base, threshold=t, alpha=0.05)
     assert j.ci is not None and j.ci[1] == pytest.approx(1 / t)
     assert j.direction == "better"
     # a 5 % higher threshold: still a significant change whose estimate (log 0.916) passes
-    # 3/4 of it and whose interval [0.405, 1.386] reaches it (log 1.575 = 0.454), but the
+    # half of it and whose interval reaches it (log 1.575 = 0.454), but the
     # interval no longer lies wholly past it -> the noise wins
     lt = math.log(t * 1.05)
     for b, c in ((cand, base), (base, cand)):
-        j = judge(b, c, threshold=t * 1.05)
+        j = judge(b, c, threshold=t * 1.05, alpha=0.05)
         assert j.p is not None and j.p < 0.05 and j.ci is not None
-        assert abs(math.log(j.effect)) >= 0.75 * lt
+        assert abs(math.log(j.effect)) >= 0.5 * lt
         near, far = sorted(abs(math.log(end)) for end in j.ci)
         assert near < lt <= far
         assert j.direction == "unstable"
@@ -539,18 +544,19 @@ def test_point_rule_float_tolerance_is_1e_12_inclusive() -> None:
     thr = 0.01
     assert judge([0.0], [thr - 1e-12], threshold=thr, kind="difference").direction == "worse"
     assert judge([0.0], [-(thr - 1e-12)], threshold=thr, kind="difference").direction == "better"
-    assert judge([0.0], [thr - 1e-11], threshold=thr, kind="difference").direction == "unchanged"
-    assert judge([0.0], [-(thr - 1e-11)], threshold=thr, kind="difference").direction == "unchanged"
+    assert judge([0.0], [thr - 1e-11], threshold=thr, kind="difference").direction == "inconclusive"
+    assert judge([0.0], [-(thr - 1e-11)], threshold=thr, kind="difference").direction == "inconclusive"
 
 
 def test_point_rule_for_lower_is_worse_metrics() -> None:
     """Accuracy (worse = lower), one value each, threshold 0.01: a drop of 0.005 is half the
-    threshold: unchanged; a drop of 0.02 is worse; a rise of 0.02 is better."""
+    threshold: inconclusive (without an interval nothing is "unchanged"); a drop of 0.02 is
+    worse; a rise of 0.02 is better."""
     kw = dict(threshold=0.01, kind="difference", worse="lower", max_cv=None)
-    assert judge([0.85], [0.845], **kw).direction == "unchanged"
+    assert judge([0.85], [0.845], **kw).direction == "inconclusive"
     assert judge([0.85], [0.83], **kw).direction == "worse"
     assert judge([0.85], [0.87], **kw).direction == "better"
-    assert judge([0.85], [0.855], **kw).direction == "unchanged"
+    assert judge([0.85], [0.855], **kw).direction == "inconclusive"
 
 
 def test_point_rule_with_noisy_values_is_unstable() -> None:
@@ -562,8 +568,9 @@ def test_point_rule_with_noisy_values_is_unstable() -> None:
 def test_point_rule_notes_that_no_test_was_possible() -> None:
     j = judge([100.0, 100.0], [111.0, 111.0], threshold=1.10, alpha=0.05)
     assert j.level == "point" and j.p is None and j.ci is None
-    assert j.note == "too few values for a test at alpha=0.05: point estimate only"
-    assert judge([1.0], [1.0], threshold=1.1, alpha=0.01).note.endswith("alpha=0.01: point estimate only")
+    assert j.note == "too few values for a test at alpha=0.05: point estimate only (never 'unchanged')"
+    assert judge([1.0], [1.0], threshold=1.1, alpha=0.01).note.endswith(
+        "alpha=0.01: point estimate only (never 'unchanged')")
 
 
 # -- pair_log_ratio -------------------------------------------------------------------------------------------

@@ -238,7 +238,7 @@ def test_a_cell_that_fails_now_and_then_keeps_its_step_time_verdict_in_the_count
 @pytest.mark.parametrize("b_rss, verdict, regressed", [
     ((120.0, 120.0), "more memory", True),  # 120/100 = ×1.20 ≥ ×1.10
     ((80.0, 80.0), "less memory", False),  # ×0.80 ≤ 1/1.10
-    ((104.0, 104.0), "unchanged", False),  # ×1.04 within the threshold
+    ((104.0, 104.0), "inconclusive", False),  # ×1.04 short of the threshold, and no interval to say "unchanged"
 ])
 def test_peak_memory_verdicts(cells, b_rss: tuple[float, float], verdict: str, regressed: bool) -> None:
     gru = cells[0]
@@ -280,19 +280,20 @@ def test_memory_spread_between_processes_does_not_make_the_verdict_unstable(cell
 def test_with_two_processes_a_side_memory_must_reach_the_full_threshold(cells) -> None:
     """Two processes a side are too few for a U test at alpha 0.05 (its smallest p is 1/3): the
     medians decide, and they must differ by the whole ×1.10. B at 104 and 114 MB against 100:
-    ×1.09, unchanged (even though one B process is 14 % up)."""
+    ×1.09, not a regression (even though one B process is 14 % up) — and, with no interval,
+    inconclusive rather than "unchanged"."""
     gru = cells[0]
     recs = [record(gru, 0, "a", rss=100.0), record(gru, 0, "b", rss=104.0),
             record(gru, 1, "a", rss=100.0), record(gru, 1, "b", rss=114.0)]
     (c,) = analyze(recs, [gru], {}).cells
-    assert c.memory_verdict == "unchanged"
+    assert c.memory_verdict == "inconclusive"
     assert c.memory_ratio == pytest.approx(1.09, rel=1e-9)
 
 
 def test_the_memory_threshold_comes_from_the_thresholds(cells) -> None:
     gru = cells[0]
     recs = pairs(gru, [1.0, 1.0], rss=104.0)  # B ×1.04
-    assert analyze(recs, [gru], {}).cells[0].memory_verdict == "unchanged"
+    assert analyze(recs, [gru], {}).cells[0].memory_verdict == "inconclusive"
     a = analyze(recs, [gru], {"memory": 1.03})
     assert a.cells[0].memory_verdict == "more memory"
     assert a.thresholds == {**DEFAULTS, "memory": 1.03}
@@ -302,10 +303,11 @@ def test_the_memory_threshold_comes_from_the_thresholds(cells) -> None:
 
 
 @pytest.mark.parametrize("b_acc, verdict, regressed", [
-    (0.80, "accuracy lower", True),  # 0.80 - 0.85 = -0.05, past the 0.02 drop
+    (0.80, "accuracy lower", True),  # 0.80 - 0.85 = -0.05, past the 0.01 drop
     (0.90, "accuracy higher", False),  # +0.05
-    (0.85, "unchanged", False),
-    (0.84, "unchanged", False),  # -0.01, within the 0.02 drop
+    (0.84, "accuracy lower", True),  # -0.01: the whole drop
+    (0.85, "inconclusive", False),  # two values a side: no interval, so never "unchanged"
+    (0.845, "inconclusive", False),  # -0.005, short of the 0.01 drop
 ])
 def test_accuracy_verdicts(cells, b_acc: float, verdict: str, regressed: bool) -> None:
     gru = cells[0]
@@ -335,13 +337,14 @@ def test_an_accuracy_of_zero_is_a_value_and_a_missing_one_is_not(cells) -> None:
 
 
 def test_with_two_processes_a_side_accuracy_must_drop_the_full_threshold(cells) -> None:
-    """B at 0.845 and 0.82 against 0.85 twice: the medians differ by 0.0175 < 0.02, unchanged."""
+    """B at 0.8475 and 0.84 against 0.85 twice: the medians differ by 0.00625 < 0.01: no
+    regression, though one B process dropped 0.01 (and no interval: inconclusive)."""
     gru = cells[0]
-    recs = [record(gru, 0, "a", acc=0.85), record(gru, 0, "b", acc=0.845),
-            record(gru, 1, "a", acc=0.85), record(gru, 1, "b", acc=0.82)]
+    recs = [record(gru, 0, "a", acc=0.85), record(gru, 0, "b", acc=0.8475),
+            record(gru, 1, "a", acc=0.85), record(gru, 1, "b", acc=0.84)]
     (c,) = analyze(recs, [gru], {}).cells
-    assert c.accuracy_verdict == "unchanged"
-    assert c.accuracy_diff == pytest.approx(-0.0175, abs=1e-12)
+    assert c.accuracy_verdict == "inconclusive" and not c.regression
+    assert c.accuracy_diff == pytest.approx(-0.00625, abs=1e-12)
 
 
 # --------------------------------------------------------------------------- the JSON
@@ -353,7 +356,7 @@ def test_the_json_has_the_thresholds_summary_exit_code_and_every_cell(cells) -> 
     a = analyze(recs, cells, {"time": 1.10})
     data = json.loads(json.dumps(a.to_json()))
     assert set(data) == {"thresholds", "summary", "exit_code", "cells"}
-    assert data["thresholds"] == {"time": 1.10, "memory": 1.10, "accuracy_drop": 0.02, "alpha": 0.01, "trim": 0.0}
+    assert data["thresholds"] == {"time": 1.10, "memory": 1.10, "accuracy_drop": 0.01, "alpha": 0.01, "trim": 0.0}
     assert data["summary"] == "1 cell regressed (step time: 1 slower, 1 unchanged)"
     assert data["exit_code"] == 1
     assert [(c["label"], c["time_verdict"], c["n_pairs"]) for c in data["cells"]] == [

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from rnnbench.ab.sides import SideSpec
-from rnnbench.ab.verdicts import Analysis
-from rnnbench.stats import AB_FASTER, AB_INCONCLUSIVE, AB_SLOWER
+from rnnbench.ab.verdicts import Analysis, CellResult
+from rnnbench.stats import AB_FASTER, AB_FASTER_BELOW, AB_INCONCLUSIVE, AB_SLOWER, AB_SLOWER_BELOW, rule_text
 
 
 COLUMNS = ("cell", "pairs", "A step ms", "B step ms", "B/A", "CI", "MDE", "time", "memory", "accuracy", "note")
@@ -25,8 +25,21 @@ def table_rows(a: Analysis) -> list[list[str]]:
             acc += f" ({c.accuracy_diff:+.4f})"
         note = c.failing + (f": {c.error}" if c.error else "") if c.failing else ""
         rows.append([c.label, str(c.n_pairs), _f(c.a_step_ms, "{:.2f}"), _f(c.b_step_ms, "{:.2f}"),
-                     _f(c.ratio, "{:.4f}"), ci, _f(c.mde, "{:.1%}"), c.time_verdict, mem, acc, note])
+                     _f(c.ratio, "{:.4f}"), ci, _f(c.mde, "{:.1%}"), time_words(c, a.thresholds["time"]), mem, acc,
+                     note])
     return rows
+
+
+def time_words(c: CellResult, threshold: float) -> str:
+    """The step-time verdict, sized when the interval shows a change below the threshold:
+    "slower by 2.1% [1.2, 3.0], below the 5% that fails" — never a bare "unchanged"."""
+    if c.time_verdict not in (AB_SLOWER_BELOW, AB_FASTER_BELOW) or c.ci is None or c.ratio is None:
+        return c.time_verdict
+    slower = c.time_verdict == AB_SLOWER_BELOW
+    sign = 1 if slower else -1
+    lo, hi = sorted(sign * (x - 1) * 100 for x in c.ci)
+    return (f"{'slower' if slower else 'faster'} by {sign * (c.ratio - 1):.1%} [{lo:.1f}, {hi:.1f}], below the "
+            f"{threshold - 1:.0%} {'that fails' if slower else 'threshold'}")
 
 
 def _f(v: float | None, fmt: str) -> str:
@@ -37,11 +50,12 @@ def caption(a: Analysis) -> str:
     th = a.thresholds
     over = (f"{th['trim']:.1%}-trimmed mean" if th.get("trim") else "mean")
     return (f"B/A = step-time ratio ({over} over process pairs of each pair's median paired log ratio); "
-            f"CI = {1 - th['alpha']:.0%} Student-t interval over pairs"
-            + (" (Tukey–McLaughlin, winsorized variance)" if th.get("trim") else "") + "; MDE = effect detectable with 80% power at "
-            f"this spread. slower: CI above 1 and B/A ≥ half the threshold ×{th['time']:g}; unchanged: CI within "
-            f"(1/{th['time']:g}, {th['time']:g}); else inconclusive. Memory ×{th['memory']:g}, accuracy "
-            f"−{th['accuracy_drop']:g}: Mann–Whitney on per-process values.")
+            + (f"CI = Student-t interval over pairs, a repeated confidence interval for looks after every pair up to "
+               f"{th['max_pairs']:g} (O'Brien–Fleming alpha spending: {1 - th['alpha']:.0%} over all looks together)"
+               if th.get("max_pairs") else f"CI = {1 - th['alpha']:.0%} Student-t interval over pairs")
+            + (" (Tukey–McLaughlin, winsorized variance)" if th.get("trim") else "") + "; MDE = slowdown that fails with 80% "
+            f"power at this spread and look. {rule_text(th['alpha'])} (threshold ×{th['time']:g}). Memory ×{th['memory']:g}, accuracy "
+            f"−{th['accuracy_drop']:g}: the same rule on Mann–Whitney intervals of per-process values.")
 
 
 def render_rich(a: Analysis, sides: tuple[SideSpec, SideSpec]) -> Any:
@@ -52,7 +66,8 @@ def render_rich(a: Analysis, sides: tuple[SideSpec, SideSpec]) -> Any:
     t = Table(title=f"A: {sides[0].describe()}  vs  B: {sides[1].describe()}", caption=caption(a))
     for col in COLUMNS:
         t.add_column(col, overflow="fold")
-    style = {AB_SLOWER: "bold red", AB_FASTER: "green", AB_INCONCLUSIVE: "yellow"}
+    style = {AB_SLOWER: "bold red", AB_FASTER: "green", AB_INCONCLUSIVE: "yellow", AB_SLOWER_BELOW: "magenta",
+             AB_FASTER_BELOW: "cyan"}
     for c, row in zip(a.cells, table_rows(a)):
         row[7] = Text(row[7], style=style.get(c.time_verdict, ""))  # type: ignore[call-overload]
         t.add_row(*row)

@@ -8,12 +8,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from rnnbench.stats import AB_INCONCLUSIVE, AB_SLOWER, judge, pair_log_ratio, paired_ratio, paired_verdict
+from rnnbench.stats import (AB_INCONCLUSIVE, AB_SLOWER, in_words, judge, pair_log_ratio, paired_ratio,
+                            paired_verdict)
+from rnnbench.stats import DEFAULTS as SHARED
 
 if TYPE_CHECKING:
     from rnnbench.ab.plan import PairCell
 
-DEFAULTS = {"time": 1.05, "memory": 1.10, "accuracy_drop": 0.02, "alpha": 0.01, "trim": 0.0}
+DEFAULTS = {**SHARED, "trim": 0.0}  # compare's thresholds and alpha, and ab's trimming of pairs
 FAILING_ON_B, FAILING_ON_A, FAILING_BOTH = "failing on B", "failing on A", "failing on both"
 REGRESSIONS = frozenset({AB_SLOWER, "more memory", "accuracy lower", FAILING_ON_B})
 
@@ -29,7 +31,9 @@ class CellResult:
     time_verdict: str
     ratio: float | None = None
     ci: tuple[float, float] | None = None
-    mde: float | None = None
+    mde: float | None = None  # the slowdown that fails with 80 % power at this look (stats.paired_ratio)
+    mde95: float | None = None  # ... with 95 % power
+    alpha_look: float | None = None  # the interval's error rate at this look (below alpha under --until-decided)
     pair_ratios: tuple[float, ...] = ()
     a_step_ms: float | None = None
     b_step_ms: float | None = None
@@ -116,6 +120,19 @@ def _median(xs: list[float]) -> float | None:
     return statistics.median(xs) if xs else None
 
 
+def look_alpha(n: int, th: dict[str, float]) -> float:
+    """The error rate of a cell's interval after ``n`` pairs: alpha for a single look; under
+    ``--until-decided`` (``th["max_pairs"]``: looks after every pair up to that many) the level
+    of a repeated confidence interval, so every look together keeps alpha
+    (:mod:`rnnbench.sequential`)."""
+    n_max = int(th.get("max_pairs") or 0)
+    if not n_max or n < 2:
+        return th["alpha"]
+    from rnnbench.sequential import nominal_alpha
+
+    return nominal_alpha(n, n_max, th["alpha"])
+
+
 def analyze(records: list[dict[str, Any]], cells: list[PairCell], thresholds: dict[str, float]) -> Analysis:
     th = {**DEFAULTS, **thresholds}
     by: dict[str, dict[int, dict[str, dict[str, Any]]]] = {}
@@ -141,25 +158,25 @@ def analyze(records: list[dict[str, Any]], cells: list[PairCell], thresholds: di
                 if lr is not None:
                     logs.append(lr)
         if logs:
-            pr = paired_ratio(logs, alpha=th["alpha"], trim=th["trim"])
-            res.ratio, res.ci, res.mde, res.pair_ratios = pr.ratio, pr.ci, pr.mde, pr.pair_ratios
+            res.alpha_look = look_alpha(len(logs), th)
+            pr = paired_ratio(logs, alpha=res.alpha_look, trim=th["trim"], threshold=th["time"])
+            res.ratio, res.ci, res.mde, res.mde95, res.pair_ratios = pr.ratio, pr.ci, pr.mde, pr.mde95, pr.pair_ratios
             res.time_verdict = paired_verdict(pr, th["time"])
         res.a_step_ms = _ms(_median([r["metrics"]["steady_step_s"] for r in ok_a if r["metrics"].get("steady_step_s")]))
         res.b_step_ms = _ms(_median([r["metrics"]["steady_step_s"] for r in ok_b if r["metrics"].get("steady_step_s")]))
         mem_a = [r["metrics"]["peak_rss_mb"] for r in ok_a if r["metrics"].get("peak_rss_mb")]
         mem_b = [r["metrics"]["peak_rss_mb"] for r in ok_b if r["metrics"].get("peak_rss_mb")]
         if mem_a and mem_b:
-            j = judge(mem_a, mem_b, threshold=th["memory"], alpha=0.05, max_cv=None)
+            j = judge(mem_a, mem_b, threshold=th["memory"], alpha=th["alpha"], max_cv=None)
             res.memory_ratio = j.effect
-            res.memory_verdict = {"worse": "more memory", "better": "less memory"}.get(j.direction, "unchanged")
+            res.memory_verdict = in_words(j.direction, "more memory", "less memory")
         acc_a = [r["metrics"]["test_acc"] for r in ok_a if r["metrics"].get("test_acc") is not None]
         acc_b = [r["metrics"]["test_acc"] for r in ok_b if r["metrics"].get("test_acc") is not None]
         if acc_a and acc_b:
-            j = judge(acc_a, acc_b, threshold=th["accuracy_drop"], alpha=0.05, max_cv=None, kind="difference",
-                      worse="lower")
+            j = judge(acc_a, acc_b, threshold=th["accuracy_drop"], alpha=th["alpha"], max_cv=None,
+                      kind="difference", worse="lower")
             res.accuracy_diff = j.effect
-            res.accuracy_verdict = {"worse": "accuracy lower", "better": "accuracy higher"}.get(j.direction,
-                                                                                                 "unchanged")
+            res.accuracy_verdict = in_words(j.direction, "accuracy lower", "accuracy higher")
         out.append(res)
     return Analysis(out, th)
 

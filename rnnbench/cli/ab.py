@@ -35,16 +35,18 @@ def ab(
         help="the whole run's time budget: the planned pairs shrink to fit it, then each still-inconclusive "
              "cell gets one more pair per round while the round is expected to end within SECONDS of the start; "
              "a pair still running when the budget ends is stopped and not kept"),
-    max_pairs: int = typer.Option(16, "--max-pairs", min=2, help="with --until-decided: pairs per cell at most"),
+    max_pairs: int = typer.Option(16, "--max-pairs", min=2, help="with --until-decided: pairs per cell at most; "
+                                  "the intervals are widened for a look after every pair up to this many (a "
+                                  "smaller cap that the budget can reach gives narrower intervals)"),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="pairs to run at once, each pinned to cores of its "
                              "own (jobs × threads must fit this machine's cores; e.g. --set threads=1 -j 2)"),
     time_: Optional[float] = typer.Option(None, "--time", help="step-time ratio that matters (default: the "
                                           "suite's regression.time, else 1.05)"),
     memory: Optional[float] = typer.Option(None, "--memory", help="peak-RSS ratio that counts (default 1.10)"),
     accuracy_drop: Optional[float] = typer.Option(None, "--accuracy-drop", help="test-accuracy drop that counts "
-                                                  "(default 0.02)"),
-    alpha: Optional[float] = typer.Option(None, "--alpha", help="1 - confidence of the step-time interval "
-                                          "(default 0.01)"),
+                                                  "(default 0.01)"),
+    alpha: Optional[float] = typer.Option(None, "--alpha", help="error rate of every interval (default 0.01); "
+                                          "under --until-decided, of all looks together"),
     trim: Optional[float] = typer.Option(None, "--trim", help="judge step time on the trimmed mean over pairs, "
                                          "cutting this fraction from each end (default: the suite's "
                                          "regression.trim, else 0 = plain mean)"),
@@ -63,7 +65,17 @@ def ab(
     history: bool = typer.Option(True, "--history/--no-history", help="store the comparisons in the history "
                                  "(rnnbench history show --paired); $RNNBENCH_NO_HISTORY=1 also turns it off"),
 ) -> None:
-    """Side A vs side B on every cell of a suite, as pairs of processes taking turns step by step."""
+    """Side A vs side B on every cell of a suite, as pairs of processes taking turns step by step.
+
+    Verdicts on step time (B/A over pairs, with its interval; memory and accuracy alike):
+    "slower" (fails: exit 1) when the interval lies above 1 and reaches the threshold, the
+    estimate at least half of it; "slower, below threshold" when the interval lies above 1 and
+    below the threshold (a change shown, smaller than one that fails: exit 0); "unchanged" only
+    when the interval holds 1 and lies within (1/threshold, threshold); "inconclusive"
+    otherwise (more pairs decide: --until-decided). With --until-decided the interval at each
+    look is a repeated confidence interval (O'Brien–Fleming alpha spending over looks after
+    every pair up to --max-pairs), so looking again after each pair keeps the error rate alpha.
+    """
     import json
 
     from rich.console import Console
@@ -93,6 +105,8 @@ def ab(
                 raise UserError(f"--{k.replace('_', '-')} {v:g}: expected "
                                 + ("a ratio above 1, e.g. 1.05" if k in ("time", "memory") else
                                    "a fraction in [0, 0.5), e.g. 0.125" if k == "trim" else "a number in (0, 1)"))
+        if until_decided:  # looks after every pair up to this many: the intervals allow for them (ab.look_alpha)
+            thresholds["max_pairs"] = float(max(pairs, max_pairs))
         abm.core_slots(abm.plan(spec, sides), jobs)  # refuse a --jobs that does not fit before the run exists
         run = abm.start_ab_run(spec, sides, pairs, thresholds, root=output)
     cells = abm.plan(spec, sides)

@@ -11,6 +11,7 @@ from typing import Any
 from rnnbench.compare.verdicts import (
     ACC_HIGHER,
     ACC_LOWER,
+    BELOW,
     FASTER,
     FIXED,
     IMPROVEMENTS,
@@ -20,6 +21,7 @@ from rnnbench.compare.verdicts import (
     NEWLY_FAILING,
     SLOWER,
     INCOMPARABLE,
+    INCONCLUSIVE,
     NEW,
     REGRESSIONS,
     STILL_FAILING,
@@ -30,7 +32,7 @@ from rnnbench.compare.verdicts import (
 from rnnbench.errors import UserError
 from rnnbench.markdown import escape as md_escape
 from rnnbench.snapshot import Snapshot
-from rnnbench.stats import Judgement
+from rnnbench.stats import Judgement, rule_text
 
 _UNIT = {"time": "ms", "memory": "MB", "accuracy": ""}
 
@@ -97,8 +99,8 @@ COLUMNS = (("cell", "cell"), ("metric", "metric"), ("baseline", "baseline"), ("c
 def summary_line(cmp: Comparison) -> str:
     regs = cmp.regressions
     counts = cmp.counts()
-    order = [SLOWER, MORE_MEMORY, ACC_LOWER, NEWLY_FAILING, MISSING, UNSTABLE, INCOMPARABLE, FASTER, LESS_MEMORY,
-             ACC_HIGHER, FIXED, STILL_FAILING, NEW, UNCHANGED]
+    order = [SLOWER, MORE_MEMORY, ACC_LOWER, NEWLY_FAILING, MISSING, *BELOW, INCONCLUSIVE, UNSTABLE, INCOMPARABLE,
+             FASTER, LESS_MEMORY, ACC_HIGHER, FIXED, STILL_FAILING, NEW, UNCHANGED]
     parts = ", ".join(f"{counts[v]} {v}" for v in order if counts.get(v))
     head = f"{len(regs)} regression{'s' if len(regs) != 1 else ''}" if regs else "no regression"
     return f"{head} ({parts})" if parts else head
@@ -117,11 +119,12 @@ def render_rich(cmp: Comparison) -> Any:
     from rich.text import Text
 
     style = {v: "bold red" for v in REGRESSIONS} | {v: "green" for v in IMPROVEMENTS} | {
-        UNSTABLE: "yellow", INCOMPARABLE: "yellow", NEW: "cyan", STILL_FAILING: "red", UNCHANGED: "dim"}
+        UNSTABLE: "yellow", INCOMPARABLE: "yellow", INCONCLUSIVE: "yellow", NEW: "cyan", STILL_FAILING: "red",
+        UNCHANGED: "dim"} | {v: "magenta" for v in BELOW}
     th = cmp.thresholds
     t = Table(title=f"{_describe_side(cmp.baseline)}  →  {_describe_side(cmp.candidate)}",
               caption=f"thresholds: time ×{th['time']:g}, memory ×{th['memory']:g}, accuracy −{th['accuracy_drop']:g}, "
-                      f"alpha {th['alpha']:g}, max CV {th['max_cv']:g}. {_CHANGE_NOTE}")
+                      f"alpha {th['alpha']:g}, max CV {th['max_cv']:g}. {rule_text(th['alpha'])}. {_CHANGE_NOTE}")
     for key, title in COLUMNS:
         t.add_column(title, justify="right" if key in _RIGHT else "left",
                      overflow="fold")
@@ -154,7 +157,7 @@ def _md_table(rs: list[dict[str, str]]) -> list[str]:
 
 
 _ICON = {**{v: "❌" for v in REGRESSIONS}, **{v: "✅" for v in IMPROVEMENTS}, UNSTABLE: "⚠️", INCOMPARABLE: "⚠️",
-         NEW: "🆕", STILL_FAILING: "❌", UNCHANGED: ""}
+         INCONCLUSIVE: "⚠️", NEW: "🆕", STILL_FAILING: "❌", UNCHANGED: "", **{v: "ℹ️" for v in BELOW}}
 
 
 def render_markdown(cmp: Comparison) -> str:
@@ -177,10 +180,9 @@ def render_markdown(cmp: Comparison) -> str:
         out += [f"All {len(all_rows)} comparisons unchanged.", ""]
     out += ["<details><summary>All comparisons ({} rows)</summary>".format(len(all_rows)), ""]
     out += _md_table(all_rows) + ["", "</details>", ""]
-    out += [f"<sub>A change is reported when a Mann–Whitney U test on per-process values gives p < {th['alpha']:g} "
-            f"and the Hodges–Lehmann estimate is at least 3/4 of the threshold while its {1 - th['alpha']:.0%} "
-            f"interval reaches it (time ×{th['time']:g}, memory ×{th['memory']:g}, accuracy −{th['accuracy_drop']:g}); "
-            f"robust CV above {th['max_cv']:g} → unstable. {_CHANGE_NOTE}.</sub>", ""]
+    out += [f"<sub>{rule_text(th['alpha'])} (Mann–Whitney intervals on per-process values; thresholds: time "
+            f"×{th['time']:g}, memory ×{th['memory']:g}, accuracy −{th['accuracy_drop']:g}); robust CV above "
+            f"{th['max_cv']:g} → unstable. {_CHANGE_NOTE}.</sub>", ""]
     return "\n".join(out)
 
 

@@ -30,30 +30,34 @@ differences, on log values for time and memory, so it is a ratio) with the distr
 samples, deterministic (no bootstrap seed, so CI verdicts are reproducible), and consistent
 with the p-value.
 
-A change is reported only when BOTH
+The verdict is :func:`rnnbench.stats.decide`'s, the rule ``ab`` uses too, on the estimate
+and its (1 - alpha) interval, with the defaults both share (:data:`rnnbench.stats.DEFAULTS`:
+alpha 0.01, time ×1.05, memory ×1.10, accuracy −0.01):
 
-* the test is significant (p < alpha), and
-* the effect is large enough: the estimate reaches 3/4 of the threshold (on the log scale
-  for ratios: +3.7 % for a 1.05 time threshold) *and* its (1 - alpha) interval reaches the
-  threshold itself (time: ratio 1.05, memory: 1.10, accuracy: an absolute drop of 0.01).
+* *slower* (a regression) — the interval lies above no change and reaches the threshold,
+  and the estimate reaches half of it (+2.5 % for a 1.05 time threshold): an estimate that
+  had to reach the threshold itself would catch a true change of exactly the threshold (what
+  ``extra_work = 0.05`` produces) only half the time;
+* *slower, below threshold* — the interval lies above no change and below the threshold: a
+  change shown, smaller than one that fails; never called "unchanged";
+* *unchanged* — the interval holds no change and lies within ±threshold (equivalence);
+* *faster*, *faster, below threshold* — mirrored (memory: more/less memory; accuracy:
+  accuracy lower/higher);
+* *inconclusive* — anything else: the interval is too wide to say either way.
 
-Why not "estimate >= threshold": that catches a true change of exactly the threshold (a 5 %
-slowdown against a 5 % threshold, what ``extra_work = 0.05`` produces) only half the time.
-With the rule above, simulated with 5 processes × 30 steps and 1 % between-process noise, a
-true +5 % is flagged ~95 % of the time, +4 % ~60 %, +3 % ~17 %, +2 % < 1 %, and same-code
-(A/A) comparisons ~0 % (``tests/test_compare.py`` checks 200 A/A simulations flag ≤ 1 %).
-The false-alarm rate is set by the between-process spread relative to the threshold: keep
-``repeat`` at 5 or more so that spread is measured, and so the test can reach alpha at all.
-No correction for testing many cells is applied: the effect-size floor, not alpha, is what
-keeps a suite-wide A/A comparison clean.
+The false-alarm rate is set by the between-process spread relative to the threshold and by
+alpha: keep ``repeat`` at 5 or more so that spread is measured, and so the test can reach
+alpha at all (``tests/test_compare.py`` checks A/A simulations). No correction for testing
+many cells is applied: the floor, not alpha, keeps a suite-wide A/A comparison from failing.
 
 Fallbacks: with too few processes for the U test to reach alpha at all (the smallest
-possible two-sided p is 2 / C(n+m, n): at alpha 0.05 that takes 4 against 4, or 3 against 5,
-or more), step time is
+possible two-sided p is 2 / C(n+m, n): at alpha 0.01 that takes 5 against 5, 4 against 6 or
+3 against 10), step time is
 judged on the pooled within-process step samples (the only evidence there is — it cannot
 see between-process noise, so the effect threshold carries more of the weight; the level
 used is shown in the output), and memory/accuracy on the point estimate alone (the
-difference of medians must reach the full threshold).
+difference of medians must reach the full threshold to fail; without an interval nothing is
+called "unchanged": inconclusive).
 
 Spread: when the robust coefficient of variation (1.4826 × MAD / median) of the judged
 values exceeds ``max_cv`` (default 0.10) on either side, the metric is ``unstable`` —
@@ -71,10 +75,12 @@ from rnnbench.cells import varying as varying_settings
 from rnnbench.errors import UserError
 from rnnbench.identity import MATCH_IGNORED
 from rnnbench.snapshot import Snapshot
-from rnnbench.stats import Judgement, can_reach_alpha, judge
+from rnnbench.stats import DEFAULTS as SHARED
+from rnnbench.stats import INCONCLUSIVE as INCONCLUSIVE  # a verdict here too: the interval too wide to say
+from rnnbench.stats import Judgement, can_reach_alpha, in_words, judge
 
 
-DEFAULTS: dict[str, float] = {"time": 1.05, "memory": 1.10, "accuracy_drop": 0.01, "alpha": 0.05, "max_cv": 0.10}
+DEFAULTS: dict[str, float] = {**SHARED, "max_cv": 0.10}  # ab's thresholds and alpha, and compare's spread limit
 
 # verdicts
 SLOWER, FASTER = "slower", "faster"
@@ -83,6 +89,7 @@ ACC_LOWER, ACC_HIGHER = "accuracy lower", "accuracy higher"
 UNCHANGED, UNSTABLE, INCOMPARABLE = "unchanged", "unstable", "incomparable"
 NEWLY_FAILING, FIXED, STILL_FAILING = "newly failing", "fixed", "still failing"
 MISSING, NEW = "missing", "new"
+BELOW = tuple(f"{v}, below threshold" for v in (SLOWER, MORE_MEMORY, ACC_LOWER, FASTER, LESS_MEMORY, ACC_HIGHER))
 REGRESSIONS = frozenset({SLOWER, MORE_MEMORY, ACC_LOWER, NEWLY_FAILING, MISSING})
 IMPROVEMENTS = frozenset({FASTER, LESS_MEMORY, ACC_HIGHER, FIXED})
 
@@ -257,8 +264,7 @@ def compare_time(base: list[dict[str, Any]], cand: list[dict[str, Any]], th: dic
         if j.level == "step":
             j = _with_note(j, f"{len(mb)} vs {len(mc)} processes: judged on pooled step samples "
                               f"(between-process noise unseen)")
-    verdict = {"worse": SLOWER, "better": FASTER}.get(j.direction, j.direction)
-    return MetricResult("time", verdict, j)
+    return MetricResult("time", in_words(j.direction, SLOWER, FASTER), j)
 
 
 def compare_memory(base: list[dict[str, Any]], cand: list[dict[str, Any]], th: dict[str, float]) -> MetricResult | None:
@@ -267,7 +273,7 @@ def compare_memory(base: list[dict[str, Any]], cand: list[dict[str, Any]], th: d
     if not b or not c:
         return None
     j = judge(b, c, threshold=th["memory"], alpha=th["alpha"], max_cv=th["max_cv"])
-    return MetricResult("memory", {"worse": MORE_MEMORY, "better": LESS_MEMORY}.get(j.direction, j.direction), j)
+    return MetricResult("memory", in_words(j.direction, MORE_MEMORY, LESS_MEMORY), j)
 
 
 def compare_accuracy(base: list[dict[str, Any]], cand: list[dict[str, Any]],
@@ -276,7 +282,7 @@ def compare_accuracy(base: list[dict[str, Any]], cand: list[dict[str, Any]],
     if not b or not c:
         return None
     j = judge(b, c, threshold=th["accuracy_drop"], alpha=th["alpha"], max_cv=None, kind="difference", worse="lower")
-    return MetricResult("accuracy", {"worse": ACC_LOWER, "better": ACC_HIGHER}.get(j.direction, j.direction), j)
+    return MetricResult("accuracy", in_words(j.direction, ACC_LOWER, ACC_HIGHER), j)
 
 
 def _with_note(j: Judgement, note: str) -> Judgement:
