@@ -281,15 +281,19 @@ def judge(
 # -- paired (lockstep) ratios ---------------------------------------------------------------
 
 
-def pair_log_ratio(a_steps: Sequence[float], b_steps: Sequence[float]) -> float | None:
+def pair_log_ratio(a_steps: Sequence[float], b_steps: Sequence[float], b_first: bool = False) -> float | None:
     """One pair's estimate of log(B step / A step) from steps taken in turns A, B, A, B, …
+    (``b_first``: B, A, B, A, …).
 
-    B's i-th step lies between A's i-th and (i+1)-th: the median of log(b_i / a_i) and the
-    median of log(b_i / a_(i+1)) err in opposite directions under drift, so their mean is
-    the estimate.
+    Each B step lies between two A steps: A first, B's i-th between A's i-th and (i+1)-th; B
+    first, between A's (i-1)-th and i-th. The medians of log(b / a) against the A step before
+    and against the one after err in opposite directions under drift, so their mean is the
+    estimate.
     """
-    before = [math.log(b / a) for a, b in zip(a_steps, b_steps) if a > 0 and b > 0]
-    after = [math.log(b / a) for a, b in zip(a_steps[1:], b_steps) if a > 0 and b > 0]
+    pairs_before = zip(a_steps, b_steps) if not b_first else zip(a_steps, b_steps[1:])
+    pairs_after = zip(a_steps[1:], b_steps) if not b_first else zip(a_steps, b_steps)
+    before = [math.log(b / a) for a, b in pairs_before if a > 0 and b > 0]
+    after = [math.log(b / a) for a, b in pairs_after if a > 0 and b > 0]
     if not before:
         return None
     return (statistics.median(before) + statistics.median(after or before)) / 2

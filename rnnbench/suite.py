@@ -260,7 +260,7 @@ def parse_resources(text: str) -> dict[str, float]:
 
 SETTING_NAMES: tuple[str, ...] = tuple(CellSettings.model_fields)
 SUITE_KEYS = ("name", "description", "repeat", "defaults", "matrix", "exclude", "include", "regression", "report")
-REGRESSION_KEYS = ("time", "memory", "accuracy_drop", "alpha", "max_cv", "trim")
+REGRESSION_KEYS = ("time", "memory", "accuracy_drop", "alpha", "max_cv", "trim", "faults")
 REPORT_KEYS = ("formats", "rows", "cols", "metric", "target")  # what rnnbench report reads of [report]
 REGRESSION_RANGES: dict[str, tuple[float, float, str]] = {  # open intervals
     "time": (1.0, math.inf, "a step-time ratio above 1 (e.g. 1.05 = 5% slower counts)"),
@@ -269,6 +269,7 @@ REGRESSION_RANGES: dict[str, tuple[float, float, str]] = {  # open intervals
     "alpha": (0.0, 1.0, "a significance level between 0 and 1 (e.g. 0.05)"),
     "max_cv": (0.0, math.inf, "a coefficient of variation above 0 (e.g. 0.10)"),
     "trim": (0.0, 0.5, "a fraction of pairs trimmed from each end, from 0 up to below 0.5 (e.g. 0.125)"),
+    "faults": (1.0, math.inf, "a ratio of page faults per step above 1 (e.g. 2.0)"),
 }
 REGRESSION_CLOSED_LOW = frozenset({"trim"})  # 0 allowed: no trimming
 

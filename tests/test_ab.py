@@ -147,6 +147,8 @@ def test_ab_flags_a_slower_side_and_a_side_that_fails(tmp_path: Path) -> None:
     pads = {(r["ab"]["cell"], r["ab"]["pair"], r["ab"]["side"]): r for r in recs}
     assert all(0 <= r["layout_pad"] <= 4095 for r in recs)
     assert len({r["layout_pad"] for r in recs}) > 4
+    # the first turn alternates over pairs (the referee's real order, on both records of a pair)
+    assert {(r["ab"]["pair"], r["turn_first"]) for r in recs} == {(0, "a"), (1, "b"), (2, "a"), (3, "b")}
     for (cell, k, side), ra in pads.items():
         if side == "a":
             rb = pads[(cell, k, "b")]

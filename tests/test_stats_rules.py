@@ -583,6 +583,20 @@ def test_pair_log_ratio_averages_the_before_and_after_medians() -> None:
     assert pair_log_ratio(a, a) == pytest.approx(-math.log(2) / 2)
 
 
+@pytest.mark.parametrize("b_first", [False, True])
+def test_pair_log_ratio_cancels_drift_whichever_side_goes_first(b_first: bool) -> None:
+    """Steps that grow by e^c a turn, B r times A's: in time order A0 B0 A1 B1 … (or B0 A0 B1
+    A1 …). Told the right order, the estimate is log r exactly; told the wrong one, it is off
+    by 2c (B first read as A first) or -2c."""
+    c, r = 0.01, 1.03
+    slot = [math.exp(c * t) * 0.1 for t in range(40)]
+    first, second = slot[0::2], slot[1::2]
+    a, b = (second, [r * x for x in first]) if b_first else (first, [r * x for x in second])
+    assert pair_log_ratio(a, b, b_first=b_first) == pytest.approx(math.log(r), abs=1e-12)
+    wrong = pair_log_ratio(a, b, b_first=not b_first)
+    assert wrong == pytest.approx(math.log(r) + (-2 * c if b_first else 2 * c), abs=1e-12)
+
+
 def test_pair_log_ratio_skips_zero_and_negative_steps() -> None:
     # a zero A step: before = log 2 (x2, the 0 skipped), after = pairs (0, 2) skipped, (1, 2)
     assert pair_log_ratio([1.0, 0.0, 1.0], [2.0, 2.0, 2.0]) == pytest.approx(math.log(2))

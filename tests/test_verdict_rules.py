@@ -37,7 +37,7 @@ def cells() -> list[Any]:
 
 def record(cell: Any, pair: int, side: str, *, step: float = 0.1, rss: float | None = 100.0,
            acc: float | None = 0.85, status: str = "ok", error: str | None = None,
-           steady_step_s: float | None = -1.0) -> dict[str, Any]:
+           steady_step_s: float | None = -1.0, faults: float | None = None) -> dict[str, Any]:
     """One worker's stored record: ``step`` s a step throughout (ten steady samples)."""
     rec: dict[str, Any] = {"ab": {"side": side, "pair": pair, "cell": cell.key, "label": cell.label},
                            "status": status, "error": error, "metrics": None}
@@ -48,6 +48,8 @@ def record(cell: Any, pair: int, side: str, *, step: float = 0.1, rss: float | N
             metrics["peak_rss_mb"] = rss
         if acc is not None:
             metrics["test_acc"] = acc
+        if faults is not None:
+            metrics["steady_page_faults_per_step"] = faults
         rec["metrics"] = metrics
     return rec
 
@@ -299,6 +301,38 @@ def test_the_memory_threshold_comes_from_the_thresholds(cells) -> None:
     assert a.thresholds == {**DEFAULTS, "memory": 1.03}
 
 
+# --------------------------------------------------------------------------- page faults
+
+
+def _faulting(cell: Any, a: list[float], b: list[float]) -> list[dict[str, Any]]:
+    return [r for k, (fa, fb) in enumerate(zip(a, b))
+            for r in (record(cell, k, "a", faults=fa), record(cell, k, "b", faults=fb))]
+
+
+def test_a_side_that_faults_many_more_pages_a_step_is_an_allocation_regression(cells) -> None:
+    """reuse_memory on A only, as measured: ~64 faults a step against ~16,000 (6 pairs; U test at
+    alpha 0.01 reachable with 6 vs 6): "more page faults", a regression, step time unchanged."""
+    gru = cells[0]
+    a = analyze(_faulting(gru, [63, 64, 66, 61, 65, 64], [15900, 16100, 16050, 15800, 16200, 16000]), [gru], {})
+    (c,) = a.cells
+    assert c.faults_verdict == "more page faults" and c.regression and a.exit_code() == 1
+    assert c.faults_ratio == pytest.approx(16001 / 65, rel=0.02)
+    assert c.time_verdict == "unchanged"
+    assert a.summary_line() == "1 cell regressed (step time: 1 unchanged; more page faults: 1)"
+    back = analyze(_faulting(gru, [15900, 16100, 16050, 15800, 16200, 16000], [63, 64, 66, 61, 65, 64]), [gru], {})
+    assert back.cells[0].faults_verdict == "fewer page faults" and not back.regressions
+
+
+def test_page_faults_within_the_threshold_are_no_regression_and_none_recorded_means_no_verdict(cells) -> None:
+    gru = cells[0]
+    (c,) = analyze(_faulting(gru, [64] * 6, [90, 91, 89, 92, 90, 88]), [gru], {}).cells  # ×1.4 < ×2
+    assert c.faults_verdict == "more page faults, below threshold" and not c.regression
+    (c,) = analyze(_faulting(gru, [64] * 6, [90, 91, 89, 92, 90, 88]), [gru], {"faults": 1.3}).cells
+    assert c.faults_verdict == "more page faults" and c.regression
+    (c,) = analyze(pairs(gru, [1.0, 1.0]), [gru], {}).cells
+    assert c.faults_verdict is None and c.faults_ratio is None
+
+
 # --------------------------------------------------------------------------- accuracy
 
 
@@ -356,7 +390,8 @@ def test_the_json_has_the_thresholds_summary_exit_code_and_every_cell(cells) -> 
     a = analyze(recs, cells, {"time": 1.10})
     data = json.loads(json.dumps(a.to_json()))
     assert set(data) == {"thresholds", "summary", "exit_code", "cells"}
-    assert data["thresholds"] == {"time": 1.10, "memory": 1.10, "accuracy_drop": 0.01, "alpha": 0.01, "trim": 0.0}
+    assert data["thresholds"] == {"time": 1.10, "memory": 1.10, "accuracy_drop": 0.01, "alpha": 0.01, "trim": 0.0,
+                                  "faults": 2.0}
     assert data["summary"] == "1 cell regressed (step time: 1 slower, 1 unchanged)"
     assert data["exit_code"] == 1
     assert [(c["label"], c["time_verdict"], c["n_pairs"]) for c in data["cells"]] == [

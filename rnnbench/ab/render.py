@@ -10,7 +10,8 @@ from rnnbench.ab.verdicts import Analysis, CellResult
 from rnnbench.stats import AB_FASTER, AB_FASTER_BELOW, AB_INCONCLUSIVE, AB_SLOWER, AB_SLOWER_BELOW, rule_text
 
 
-COLUMNS = ("cell", "pairs", "A step ms", "B step ms", "B/A", "CI", "MDE", "time", "memory", "accuracy", "note")
+COLUMNS = ("cell", "pairs", "A step ms", "B step ms", "B/A", "CI", "MDE", "time", "memory", "page faults", "accuracy",
+           "note")
 
 
 def table_rows(a: Analysis) -> list[list[str]]:
@@ -20,13 +21,16 @@ def table_rows(a: Analysis) -> list[list[str]]:
         mem = c.memory_verdict or "—"
         if c.memory_ratio and c.memory_verdict:
             mem += f" (×{c.memory_ratio:.3f})"
+        faults = c.faults_verdict or "—"
+        if c.faults_ratio and c.faults_verdict:
+            faults += f" (×{c.faults_ratio:.2f})"
         acc = c.accuracy_verdict or "—"
         if c.accuracy_diff is not None and c.accuracy_verdict:
             acc += f" ({c.accuracy_diff:+.4f})"
         note = c.failing + (f": {c.error}" if c.error else "") if c.failing else ""
         rows.append([c.label, str(c.n_pairs), _f(c.a_step_ms, "{:.2f}"), _f(c.b_step_ms, "{:.2f}"),
-                     _f(c.ratio, "{:.4f}"), ci, _f(c.mde, "{:.1%}"), time_words(c, a.thresholds["time"]), mem, acc,
-                     note])
+                     _f(c.ratio, "{:.4f}"), ci, _f(c.mde, "{:.1%}"), time_words(c, a.thresholds["time"]), mem,
+                     faults, acc, note])
     return rows
 
 
@@ -55,7 +59,8 @@ def caption(a: Analysis) -> str:
                if th.get("max_pairs") else f"CI = {1 - th['alpha']:.0%} Student-t interval over pairs")
             + (" (Tukey–McLaughlin, winsorized variance)" if th.get("trim") else "") + "; MDE = slowdown that fails with 80% "
             f"power at this spread and look. {rule_text(th['alpha'])} (threshold ×{th['time']:g}). Memory ×{th['memory']:g}, accuracy "
-            f"−{th['accuracy_drop']:g}: the same rule on Mann–Whitney intervals of per-process values.")
+            f"−{th['accuracy_drop']:g}, page faults per step ×{th.get('faults', 2.0):g} (+1 a side): the same rule on "
+            "Mann–Whitney intervals of per-process values.")
 
 
 def render_rich(a: Analysis, sides: tuple[SideSpec, SideSpec]) -> Any:

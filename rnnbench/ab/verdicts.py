@@ -15,9 +15,12 @@ from rnnbench.stats import DEFAULTS as SHARED
 if TYPE_CHECKING:
     from rnnbench.ab.plan import PairCell
 
-DEFAULTS = {**SHARED, "trim": 0.0}  # compare's thresholds and alpha, and ab's trimming of pairs
+# compare's thresholds and alpha; ab's trimming of pairs, and the ratio of page faults per step
+# (+1 each side) that is an allocation regression: with reuse_memory an A/A cell's processes
+# fault 64 (LSTM/torch) and 106 (GRU/keras-tensorflow) pages a step, without it ~16,000
+DEFAULTS = {**SHARED, "trim": 0.0, "faults": 2.0}
 FAILING_ON_B, FAILING_ON_A, FAILING_BOTH = "failing on B", "failing on A", "failing on both"
-REGRESSIONS = frozenset({AB_SLOWER, "more memory", "accuracy lower", FAILING_ON_B})
+REGRESSIONS = frozenset({AB_SLOWER, "more memory", "more page faults", "accuracy lower", FAILING_ON_B})
 
 
 
@@ -39,6 +42,8 @@ class CellResult:
     b_step_ms: float | None = None
     memory_verdict: str | None = None
     memory_ratio: float | None = None
+    faults_verdict: str | None = None  # page faults per step: what an allocation change shows first
+    faults_ratio: float | None = None
     accuracy_verdict: str | None = None
     accuracy_diff: float | None = None
     failing: str | None = None
@@ -46,7 +51,8 @@ class CellResult:
 
     @property
     def verdicts(self) -> list[str]:
-        return [v for v in (self.failing, self.time_verdict, self.memory_verdict, self.accuracy_verdict) if v]
+        return [v for v in (self.failing, self.time_verdict, self.memory_verdict, self.faults_verdict,
+                            self.accuracy_verdict) if v]
 
     @property
     def regression(self) -> bool:
@@ -98,8 +104,8 @@ class Analysis:
                 f"inconclusive: {undecided} of {cells} cell{'s' if cells != 1 else ''} undecided" if undecided
                 else "no regression")
         parts = "step time: " + ", ".join(f"{k} {v}" for v, k in sorted(self.counts().items()))
-        for verdict in ("more memory", "accuracy lower"):
-            k = sum(verdict in (c.memory_verdict, c.accuracy_verdict) for c in self.cells)
+        for verdict in ("more memory", "more page faults", "accuracy lower"):
+            k = sum(verdict in (c.memory_verdict, c.faults_verdict, c.accuracy_verdict) for c in self.cells)
             if k:
                 parts += f"; {verdict}: {k}"
         return f"{head} ({parts})"
@@ -154,7 +160,8 @@ def analyze(records: list[dict[str, Any]], cells: list[PairCell], thresholds: di
         for p in pairs.values():
             if p["a"]["status"] == "ok" and p["b"]["status"] == "ok":
                 lr = pair_log_ratio(p["a"]["metrics"].get("steady_step_samples") or [],
-                                    p["b"]["metrics"].get("steady_step_samples") or [])
+                                    p["b"]["metrics"].get("steady_step_samples") or [],
+                                    b_first=p["a"].get("turn_first") == "b")
                 if lr is not None:
                     logs.append(lr)
         if logs:
@@ -170,6 +177,11 @@ def analyze(records: list[dict[str, Any]], cells: list[PairCell], thresholds: di
             j = judge(mem_a, mem_b, threshold=th["memory"], alpha=th["alpha"], max_cv=None)
             res.memory_ratio = j.effect
             res.memory_verdict = in_words(j.direction, "more memory", "less memory")
+        faults_a, faults_b = (_faults(ok) for ok in (ok_a, ok_b))
+        if faults_a and faults_b:
+            j = judge(faults_a, faults_b, threshold=th["faults"], alpha=th["alpha"], max_cv=None)
+            res.faults_ratio = j.effect
+            res.faults_verdict = in_words(j.direction, "more page faults", "fewer page faults")
         acc_a = [r["metrics"]["test_acc"] for r in ok_a if r["metrics"].get("test_acc") is not None]
         acc_b = [r["metrics"]["test_acc"] for r in ok_b if r["metrics"].get("test_acc") is not None]
         if acc_a and acc_b:
@@ -179,6 +191,11 @@ def analyze(records: list[dict[str, Any]], cells: list[PairCell], thresholds: di
             res.accuracy_verdict = in_words(j.direction, "accuracy lower", "accuracy higher")
         out.append(res)
     return Analysis(out, th)
+
+
+def _faults(records: list[dict[str, Any]]) -> list[float]:
+    """Each process's steady page faults per step, plus one (so a side that faults none has a ratio)."""
+    return [v + 1.0 for r in records if (v := r["metrics"].get("steady_page_faults_per_step")) is not None]
 
 
 def _ms(s: float | None) -> float | None:

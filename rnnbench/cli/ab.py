@@ -15,7 +15,7 @@ import typer
 
 # what a resumed run keeps from its start (its suite, sides, pairs and thresholds): given with --resume, refused
 FIXED_BY_RUN = ("suite", "a", "b", "a_set", "b_set", "aa", "pairs", "time_", "memory", "accuracy_drop", "alpha",
-                "trim", "only", "set_")
+                "trim", "faults", "max_pairs", "only", "set_")
 
 
 def ab(
@@ -43,6 +43,8 @@ def ab(
     time_: Optional[float] = typer.Option(None, "--time", help="step-time ratio that matters (default: the "
                                           "suite's regression.time, else 1.05)"),
     memory: Optional[float] = typer.Option(None, "--memory", help="peak-RSS ratio that counts (default 1.10)"),
+    faults: Optional[float] = typer.Option(None, "--faults", help="ratio of page faults per step that counts: an "
+                                           "allocation regression (default 2.0)"),
     accuracy_drop: Optional[float] = typer.Option(None, "--accuracy-drop", help="test-accuracy drop that counts "
                                                   "(default 0.01)"),
     alpha: Optional[float] = typer.Option(None, "--alpha", help="error rate of every interval (default 0.01); "
@@ -89,6 +91,7 @@ def ab(
     if resume:
         _refuse_with_resume(ctx)
         run, spec, sides, pairs, thresholds = abm.reopen_ab_run(resume, root=output)
+        max_pairs = int(thresholds.get("max_pairs") or max_pairs)  # the looks its intervals were planned for
     else:
         if suite is None:
             raise UserError("give a suite to compare on, or --resume RUN", hint="ready suites: rnnbench list")
@@ -96,14 +99,14 @@ def ab(
         sides = abm.make_sides(a, b, parse_assignments(a_set, "--a-set"), parse_assignments(b_set, "--b-set"),
                                spec, allow_same=aa)
         given = {"time": time_, "memory": memory, "accuracy_drop": accuracy_drop, "alpha": alpha,
-                 "trim": trim}
+                 "trim": trim, "faults": faults}
         thresholds = {**{k: v for k, v in spec.regression.items() if k in abm.DEFAULTS},
                       **{k: v for k, v in given.items() if v is not None}}
         for k, v in thresholds.items():
-            if (k in ("time", "memory") and v <= 1) or (k in ("alpha", "accuracy_drop") and not 0 < v < 1) \
+            if (k in ("time", "memory", "faults") and v <= 1) or (k in ("alpha", "accuracy_drop") and not 0 < v < 1) \
                     or (k == "trim" and not 0 <= v < 0.5):
                 raise UserError(f"--{k.replace('_', '-')} {v:g}: expected "
-                                + ("a ratio above 1, e.g. 1.05" if k in ("time", "memory") else
+                                + ("a ratio above 1, e.g. 1.05" if k in ("time", "memory", "faults") else
                                    "a fraction in [0, 0.5), e.g. 0.125" if k == "trim" else "a number in (0, 1)"))
         if until_decided:  # looks after every pair up to this many: the intervals allow for them (ab.look_alpha)
             thresholds["max_pairs"] = float(max(pairs, max_pairs))

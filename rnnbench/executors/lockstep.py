@@ -53,8 +53,13 @@ class Side(Protocol):
 
 def run_pair(cells: tuple[Cell, Cell], sides: tuple[Side, Side], run_dir: Path, run_id: str,
              stem: str, cpus: Sequence[int] | None = None,
-             started: Callable[[list[Worker]], None] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+             started: Callable[[list[Worker]], None] | None = None,
+             b_first: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run ``cells[0]`` on side A and ``cells[1]`` on side B in lockstep; return their records.
+
+    ``b_first``: B takes the first turn (ab alternates it over pairs, so whatever going first
+    does to a step falls on both sides alike); each record's ``turn_first`` names the side that
+    really took it (the referee's order).
 
     Both workers are pinned to the same cores: ``cpus`` (default: the first ``threads`` of
     this process's), so that pairs running at the same time (``ab --jobs``) never share a
@@ -79,8 +84,8 @@ def run_pair(cells: tuple[Cell, Cell], sides: tuple[Side, Side], run_dir: Path, 
         if started:
             started(workers)
         timeout = max(c.settings.timeout for c in cells)
-        referee = Referee(Turns(sides[0].name, pipes[0][1], pipes[0][2], pid=workers[0].proc.pid),
-                          Turns(sides[1].name, pipes[1][1], pipes[1][2], pid=workers[1].proc.pid), timeout=timeout)
+        turns = [Turns(side.name, pipe[1], pipe[2], pid=w.proc.pid) for side, pipe, w in zip(sides, pipes, workers)]
+        referee = Referee(*(turns[::-1] if b_first else turns), timeout=timeout)
         timed_out = False
         try:
             referee.run()
@@ -96,8 +101,10 @@ def run_pair(cells: tuple[Cell, Cell], sides: tuple[Side, Side], run_dir: Path, 
                 timed_out = True
                 kill(w)
         records = workers[0].record(run_id, timed_out), workers[1].record(run_id, timed_out)
+        first = "b" if referee.order[:1] == [sides[1].name] else "a" if referee.order else None
         for rec, n in zip(records, pads):
             rec["layout_pad"] = n  # bytes of environment padding this process ran with
+            rec["turn_first"] = first  # which side took the first turn
         return records
     except BaseException:
         for w in workers:
