@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,10 @@ class SideSpec:
     # settings this rnnbench has and the side's own (older) rnnbench does not: left out of the
     # cells its workers get, which is only allowed while they keep their default (plan)
     unknown_settings: tuple[str, ...] = ()
+    pins: tuple[str, ...] = ()  # --a-with/--b-with: requirements its environment was built with (ab.envs)
 
     def describe(self) -> str:
-        bits = [self.python]
+        bits = [self.python + (f" (with {', '.join(self.pins)})" if self.pins else "")]
         if self.overrides:
             bits.append(", ".join(f"{k}={v}" for k, v in self.overrides.items()))
         return "; ".join(bits)
@@ -112,7 +113,14 @@ def probe_side(name: str, python: str, overrides: dict[str, Any], needs: set[str
 
 
 def make_sides(a: str | None, b: str | None, a_set: dict[str, Any], b_set: dict[str, Any], suite: Suite,
-               allow_same: bool = False) -> tuple[SideSpec, SideSpec]:
+               allow_same: bool = False, a_with: tuple[str, ...] = (), b_with: tuple[str, ...] = (),
+               on_build: Any = None) -> tuple[SideSpec, SideSpec]:
+    """The two sides, each checked: its interpreter (``--a``/``--b``, else this one; with
+    ``a_with``/``b_with`` pins, an environment built from it plus those, :mod:`rnnbench.ab.envs`)
+    and its overrides. ``on_build(option, pins)`` is told before an environment is built."""
+    from rnnbench.ab.envs import parse_pins, side_environment
+
+    pins = {"a": parse_pins(list(a_with), "--a-with"), "b": parse_pins(list(b_with), "--b-with")}
     py_a = resolve_python(a, "a") if a else sys.executable
     py_b = resolve_python(b, "b") if b else sys.executable
     for side, over in (("a", a_set), ("b", b_set)):
@@ -120,13 +128,20 @@ def make_sides(a: str | None, b: str | None, a_set: dict[str, Any], b_set: dict[
             problem = setting_problem(k, v)
             if problem:
                 raise UserError(f"--{side}-set {k}: {problem}")
+    for side in ("a", "b"):
+        if pins[side]:
+            if on_build:
+                on_build(f"--{side}-with", pins[side])
+            built = side_environment(pins[side], py_a if side == "a" else py_b, f"--{side}-with")
+            py_a, py_b = (built, py_b) if side == "a" else (py_a, built)
     # Paths, not their targets: two venvs' pythons link to the same interpreter, yet differ.
     same = os.path.abspath(py_a) == os.path.abspath(py_b) and a_set == b_set
     if same and not allow_same:
         raise UserError("side A and side B differ in nothing (same interpreter, same settings)",
                         hint="give --a/--b environments or --a-set/--b-set overrides; --aa measures A against itself")
     needs = {m for c in suite.cells for m in _backend_modules(c.settings.backend)}
-    return (probe_side("a", py_a, a_set, needs), probe_side("b", py_b, b_set, needs))
+    return (replace(probe_side("a", py_a, a_set, needs), pins=pins["a"]),
+            replace(probe_side("b", py_b, b_set, needs), pins=pins["b"]))
 
 
 def _set_items(overrides: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from typing import List, Optional
 import typer
 
 # what a resumed run keeps from its start (its suite, sides, pairs and thresholds): given with --resume, refused
-FIXED_BY_RUN = ("suite", "a", "b", "a_set", "b_set", "aa", "pairs", "time_", "memory", "accuracy_drop", "alpha",
+FIXED_BY_RUN = ("suite", "a", "b", "a_with", "b_with", "a_set", "b_set", "aa", "pairs", "time_", "memory", "accuracy_drop", "alpha",
                 "trim", "faults", "max_pairs", "only", "set_")
 
 
@@ -28,6 +28,11 @@ def ab(
     a_set: Optional[List[str]] = typer.Option(None, "--a-set", help="setting override for side A: KEY=VALUE"),
     b_set: Optional[List[str]] = typer.Option(None, "--b-set", help="setting override for side B: KEY=VALUE, "
                                               "e.g. --b-set extra_work=0.05 (a simulated 5% slowdown)"),
+    a_with: Optional[List[str]] = typer.Option(None, "--a-with", metavar="REQUIREMENT", help="build side A's "
+                                               "environment from this one (or --a) plus this pin, e.g. "
+                                               "'keras==3.13.2' (with uv; cached per specification); repeatable"),
+    b_with: Optional[List[str]] = typer.Option(None, "--b-with", metavar="REQUIREMENT", help="the same for side B, "
+                                               "e.g. --a-with 'keras==3.13.2' --b-with 'keras==3.15.1'"),
     aa: bool = typer.Option(False, "--aa", help="allow sides that differ in nothing (an A/A noise check)"),
     pairs: int = typer.Option(4, "--pairs", min=2, help="process pairs per cell (each pair: one worker per side)"),
     until_decided: Optional[float] = typer.Option(
@@ -97,7 +102,9 @@ def ab(
             raise UserError("give a suite to compare on, or --resume RUN", hint="ready suites: rnnbench list")
         spec = load_suite(suite, parse_assignments(set_, "--set"), parse_assignments(only, "--only"))
         sides = abm.make_sides(a, b, parse_assignments(a_set, "--a-set"), parse_assignments(b_set, "--b-set"),
-                               spec, allow_same=aa)
+                               spec, allow_same=aa, a_with=tuple(a_with or ()), b_with=tuple(b_with or ()),
+                               on_build=lambda opt, pins: console.print(f"{opt}: the environment with "
+                                                                        f"{', '.join(pins)} (built once, then reused)"))
         given = {"time": time_, "memory": memory, "accuracy_drop": accuracy_drop, "alpha": alpha,
                  "trim": trim, "faults": faults}
         thresholds = {**{k: v for k, v in spec.regression.items() if k in abm.DEFAULTS},
