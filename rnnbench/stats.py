@@ -337,8 +337,9 @@ def paired_ratio(pair_logs: Sequence[float], alpha: float = 0.01, power: float =
 
     The MDE (at ``power`` and at 95 %): without ``threshold``, the true slowdown whose interval
     lies above 1 with that probability; with it, the one :func:`decide` *fails* with that
-    probability — the estimate must pass the largest of c·se (interval above 1), log T − c·se
-    (interval reaching T) and half of log T (the floor), c the interval's t multiplier.
+    probability — the estimate must pass the larger of c·se (interval above 1) and log T − c·se
+    (interval reaching T), c the interval's t multiplier (the larger is never below half of
+    log T, so the floor adds nothing to a symmetric interval).
     """
     from scipy import stats as st
 
@@ -354,7 +355,7 @@ def paired_ratio(pair_logs: Sequence[float], alpha: float = 0.01, power: float =
     need = t_crit * se
     if threshold is not None:
         tau = math.log(threshold)
-        need = max(need, tau - t_crit * se, FLOOR_FRACTION * tau)
+        need = max(need, tau - t_crit * se)
 
     def mde(p: float) -> float:
         return math.exp(need + float(st.t.ppf(p, df)) * se) - 1

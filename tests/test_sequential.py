@@ -11,7 +11,7 @@ import pytest
 
 from rnnbench.ab.verdicts import look_alpha
 from rnnbench.sequential import boundaries, nominal_alpha, spent
-from rnnbench.stats import decide, in_words
+from rnnbench.stats import decide, in_words, paired_ratio, rule_text
 
 
 def test_obrien_fleming_boundaries_are_gsdesigns() -> None:
@@ -84,3 +84,44 @@ def test_verdicts_in_a_metrics_words() -> None:
     assert in_words("better", "more memory", "less memory") == "less memory"
     assert in_words("unchanged", "slower", "faster") == "unchanged"
     assert in_words("inconclusive", "slower", "faster") == "inconclusive"
+
+
+def test_spending_defaults_to_obrien_fleming_and_names_the_kinds_it_knows() -> None:
+    assert spent(0.5, 0.01) == spent(0.5, 0.01, "obrien-fleming") != spent(0.5, 0.01, "pocock")
+    with pytest.raises(ValueError, match=r"^spending must be one of obrien-fleming, pocock, got 'haybittle'$"):
+        spent(0.5, 0.01, "haybittle")
+
+
+def test_there_is_no_look_before_the_first_and_the_kind_is_passed_on() -> None:
+    with pytest.raises(ValueError, match=r"^no look before 2 pairs$"):
+        nominal_alpha(1, 16, 0.01)
+    assert nominal_alpha(2, 16, 0.01) < nominal_alpha(3, 16, 0.01)
+    assert nominal_alpha(16, 16, 0.01, kind="pocock") != nominal_alpha(16, 16, 0.01)
+    # the published Pocock-type last boundary of five looks, 2.386: a nominal 2(1 - Φ(2.386)) = 0.0170
+    assert nominal_alpha(5, 5, 0.05, first=1, kind="pocock") == pytest.approx(0.0170, abs=2e-4)
+
+
+def test_the_rule_in_one_sentence() -> None:
+    assert rule_text(0.05) == (
+        "A change fails only when its 95% interval excludes no change and reaches the threshold with the estimate "
+        "at least 0.5 of it; one the interval shows but keeps below the threshold is reported as '…, below "
+        "threshold' and does not fail; 'unchanged' only when the interval holds no change and excludes the "
+        "threshold both ways; anything else is inconclusive")
+
+
+@pytest.mark.parametrize("logs", [
+    [0.01, 0.012, 0.009, 0.011, 0.010, 0.008],  # tight: the interval must reach the threshold (log T - c·se binds)
+    [0.05, -0.04, 0.03, -0.02, 0.06, -0.05],  # wide: it must lie above 1 (c·se binds)
+])
+def test_the_mde_is_the_slowdown_the_failing_rule_catches_at_80_and_95_percent(logs: list[float]) -> None:
+    from scipy import stats as st
+
+    r = paired_ratio(logs, alpha=0.05, threshold=1.05)
+    n = len(logs)
+    se = float(np.std(logs, ddof=1)) / math.sqrt(n)
+    c = float(st.t.ppf(0.975, n - 1))
+    need = max(c * se, math.log(1.05) - c * se)
+    assert r.mde == pytest.approx(math.exp(need + float(st.t.ppf(0.8, n - 1)) * se) - 1, rel=1e-9)
+    assert r.mde95 == pytest.approx(math.exp(need + float(st.t.ppf(0.95, n - 1)) * se) - 1, rel=1e-9)
+    plain = paired_ratio(logs, alpha=0.05)  # no threshold: the slowdown whose interval lies above 1
+    assert plain.mde == pytest.approx(math.exp((c + float(st.t.ppf(0.8, n - 1))) * se) - 1, rel=1e-9)

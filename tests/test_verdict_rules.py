@@ -333,6 +333,70 @@ def test_page_faults_within_the_threshold_are_no_regression_and_none_recorded_me
     assert c.faults_verdict is None and c.faults_ratio is None
 
 
+def test_page_faults_are_counted_plus_one_a_side_and_judged_without_a_noise_gate(cells) -> None:
+    """A faults none, B one a step: ×(1+1)/(0+1) = 2, the threshold itself. B's faults spread
+    widely between processes (robust CV far above 0.10): still a verdict, not "unstable"."""
+    gru = cells[0]
+    (c,) = analyze(_faulting(gru, [0.0] * 6, [1.0] * 6), [gru], {}).cells
+    assert c.faults_ratio == pytest.approx(2.0) and c.faults_verdict == "more page faults"
+    (c,) = analyze(_faulting(gru, [64.0] * 6, [300, 900, 500, 1500, 400, 2000]), [gru], {}).cells
+    assert c.faults_verdict == "more page faults"
+    (c,) = analyze(_faulting(gru, [64.0] * 6, [50, 90, 130, 170, 210, 250]), [gru], {}).cells
+    assert c.faults_verdict == "inconclusive"  # with a noise gate (CV 0.10) it would read "unstable"
+
+
+# --------------------------------------------------------------------------- the error rate
+
+
+def test_memory_faults_and_accuracy_are_judged_at_the_runs_alpha(cells) -> None:
+    """4 pairs: a U test of 4 against 4 reaches 0.05 (smallest p 2/70) but not 0.01. At 0.05 a
+    tight +4% peak, +40% faults and -0.5% accuracy are sized; at 0.01, point estimates only."""
+    gru = cells[0]
+    recs = []
+    for k in range(4):
+        recs += [record(gru, k, "a", rss=100.0 + k * 0.1, faults=64.0 + k, acc=0.85 + k * 1e-4),
+                 record(gru, k, "b", rss=104.0 + k * 0.1, faults=90.0 + k, acc=0.845 + k * 1e-4)]
+    (c,) = analyze(recs, [gru], {"alpha": 0.05}).cells
+    assert (c.memory_verdict, c.faults_verdict, c.accuracy_verdict) == (
+        "more memory, below threshold", "more page faults, below threshold", "accuracy lower, below threshold")
+    (c,) = analyze(recs, [gru], {"alpha": 0.01}).cells
+    assert (c.memory_verdict, c.faults_verdict, c.accuracy_verdict) == ("inconclusive",) * 3
+
+
+def test_each_pair_is_read_in_the_order_its_sides_took_turns(cells) -> None:
+    """Steps that grow 2% a turn, B 3% slower than A at the same moment; pair 1 had B go first.
+    Read in its own order each pair gives log 1.03 exactly."""
+    gru = cells[0]
+    slot = [0.1 * math.exp(0.02 * t) for t in range(20)]
+    recs = []
+    for k, b_first in ((0, False), (1, True)):
+        first, second = slot[0::2], slot[1::2]
+        a, b = (second, [1.03 * x for x in first]) if b_first else (first, [1.03 * x for x in second])
+        for side, steps in (("a", a), ("b", b)):
+            r = record(gru, k, side)
+            r["metrics"]["steady_step_samples"] = steps
+            r["turn_first"] = "b" if b_first else "a"
+            recs.append(r)
+    (c,) = analyze(recs, [gru], {}).cells
+    assert c.pair_ratios == pytest.approx((1.03, 1.03), rel=1e-12)
+
+
+def test_under_until_decided_each_look_is_a_repeated_interval_and_the_mde_is_the_failing_rules(cells) -> None:
+    from rnnbench.sequential import nominal_alpha
+    from rnnbench.stats import paired_ratio
+
+    gru = cells[0]
+    ratios = [1.01, 1.02, 0.99, 1.015, 1.005, 1.0, 1.012, 0.998]
+    recs = pairs(gru, ratios)
+    (fixed,) = analyze(recs, [gru], {"alpha": 0.05}).cells
+    (seq,) = analyze(recs, [gru], {"alpha": 0.05, "max_pairs": 16.0}).cells
+    assert fixed.alpha_look == 0.05 and seq.alpha_look == nominal_alpha(8, 16, 0.05) < 0.05
+    assert seq.ci[0] < fixed.ci[0] and seq.ci[1] > fixed.ci[1]
+    want = paired_ratio([math.log(x) for x in ratios], alpha=seq.alpha_look, threshold=1.05)
+    assert (seq.mde, seq.mde95) == (pytest.approx(want.mde), pytest.approx(want.mde95))
+    assert seq.mde != pytest.approx(paired_ratio([math.log(x) for x in ratios], alpha=seq.alpha_look).mde)
+
+
 # --------------------------------------------------------------------------- accuracy
 
 
