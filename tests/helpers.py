@@ -102,6 +102,22 @@ def write_suite(tmp_path: Path, body: str, name: str = "t") -> Path:
     return p
 
 
+FAKE_AB_SUITE = """name = "f"
+[defaults]
+backend = "fake"
+dataset = "sample"
+num_words = 2000
+maxlen = 50
+epochs = 1
+batch_size = 32
+train_size = 512
+test_size = 64
+warmup_steps = 2
+[matrix]
+arch = ["gru", "lstm"]
+"""  # two small cells on the fake backend, for ab runs
+
+
 # --------------------------------------------------------------------------- synthetic report runs
 # ``run.json`` from ``start_run`` on a parsed suite and one record per cell (``append_record``),
 # with the metrics layout ``rnnbench.measure`` writes: realistic epoch times, losses and

@@ -16,25 +16,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from helpers import FAKE_AB_SUITE
 from rnnbench.cli import app
 from rnnbench.errors import UserError
 from rnnbench.stats import pair_log_ratio, paired_ratio, paired_verdict
 from rnnbench.turns import Referee, Side
 
-FAKE = """name = "f"
-[defaults]
-backend = "fake"
-dataset = "sample"
-num_words = 2000
-maxlen = 50
-epochs = 1
-batch_size = 32
-train_size = 512
-test_size = 64
-warmup_steps = 2
-[matrix]
-arch = ["gru", "lstm"]
-"""
+FAKE = FAKE_AB_SUITE
 
 CHILD = """
 import sys, time

@@ -12,24 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, require_module
+from helpers import FAKE_AB_SUITE, REPO, require_module
 from rnnbench.ab.envs import parse_pins
 from rnnbench.errors import UserError
 
-FAKE = """name = "f"
-[defaults]
-backend = "fake"
-dataset = "sample"
-num_words = 2000
-maxlen = 50
-epochs = 1
-batch_size = 32
-train_size = 512
-test_size = 64
-warmup_steps = 2
-[matrix]
-arch = ["gru"]
-"""
+FAKE = FAKE_AB_SUITE.replace('arch = ["gru", "lstm"]', 'arch = ["gru"]')  # one cell
 
 
 def run_ab(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
