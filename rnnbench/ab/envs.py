@@ -30,8 +30,8 @@ from rnnbench.errors import UserError
 
 _BASE = """
 import json, site, sys, sysconfig
-print(json.dumps({"paths": [p for p in dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
-                                                   *site.getsitepackages()])],
+paths = sysconfig.get_paths()
+print(json.dumps({"paths": list(dict.fromkeys([paths["purelib"], paths["platlib"], *site.getsitepackages()])),
                   "version": sys.version.split()[0]}))
 """
 
@@ -82,7 +82,8 @@ def side_environment(pins: tuple[str, ...], base_python: str, option: str) -> st
         constraints.write_text("\n".join(line for line in frozen if _name(line) not in names) + "\n", encoding="utf-8")
         _run([uv, "pip", "install", "--quiet", "--python", str(scratch / "venv" / "bin" / "python"),
               "--constraint", str(constraints), *pins], option, f"could not install {' '.join(pins)}")
-        (scratch / "venv" / ".ready").write_text(json.dumps({"pins": list(pins), "base": base_python}), encoding="utf-8")
+        (scratch / "venv" / ".ready").write_text(json.dumps({"pins": list(pins), "base": base_python}),
+                                                 encoding="utf-8")
         try:
             os.rename(scratch / "venv", target)
         except OSError:  # built at the same time by another run: theirs is as good

@@ -53,14 +53,16 @@ def _f(v: float | None, fmt: str) -> str:
 def caption(a: Analysis) -> str:
     th = a.thresholds
     over = (f"{th['trim']:.1%}-trimmed mean" if th.get("trim") else "mean")
-    return (f"B/A = step-time ratio ({over} over process pairs of each pair's median paired log ratio); "
-            + (f"CI = Student-t interval over pairs, a repeated confidence interval for looks after every pair up to "
-               f"{th['max_pairs']:g} (O'Brien–Fleming alpha spending: {1 - th['alpha']:.0%} over all looks together)"
-               if th.get("max_pairs") else f"CI = {1 - th['alpha']:.0%} Student-t interval over pairs")
-            + (" (Tukey–McLaughlin, winsorized variance)" if th.get("trim") else "") + "; MDE = slowdown that fails with 80% "
-            f"power at this spread and look. {rule_text(th['alpha'])} (threshold ×{th['time']:g}). Memory ×{th['memory']:g}, accuracy "
-            f"−{th['accuracy_drop']:g}, page faults per step ×{th.get('faults', 2.0):g} (+1 a side): the same rule on "
-            "Mann–Whitney intervals of per-process values.")
+    interval = (f"CI = Student-t interval over pairs, a repeated confidence interval for looks after every pair up "
+                f"to {th['max_pairs']:g} (O'Brien–Fleming alpha spending: {1 - th['alpha']:.0%} over all looks "
+                "together)" if th.get("max_pairs") else f"CI = {1 - th['alpha']:.0%} Student-t interval over pairs")
+    if th.get("trim"):
+        interval += " (Tukey–McLaughlin, winsorized variance)"
+    return (f"B/A = step-time ratio ({over} over process pairs of each pair's median paired log ratio); {interval}; "
+            f"MDE = slowdown that fails with 80% power at this spread and look. {rule_text(th['alpha'])} (threshold "
+            f"×{th['time']:g}). Memory ×{th['memory']:g}, accuracy −{th['accuracy_drop']:g}, page faults per step "
+            f"×{th.get('faults', 2.0):g} (+1 a side): the same rule on Mann–Whitney intervals of per-process "
+            "values.")
 
 
 def render_rich(a: Analysis, sides: tuple[SideSpec, SideSpec]) -> Any:

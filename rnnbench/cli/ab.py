@@ -14,8 +14,8 @@ from typing import List, Optional
 import typer
 
 # what a resumed run keeps from its start (its suite, sides, pairs and thresholds): given with --resume, refused
-FIXED_BY_RUN = ("suite", "a", "b", "a_with", "b_with", "a_set", "b_set", "aa", "pairs", "time_", "memory", "accuracy_drop", "alpha",
-                "trim", "faults", "max_pairs", "only", "set_")
+FIXED_BY_RUN = ("suite", "a", "b", "a_with", "b_with", "a_set", "b_set", "aa", "pairs", "time_", "memory",
+                "accuracy_drop", "alpha", "trim", "faults", "max_pairs", "only", "set_")
 
 
 def ab(
