@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Callable
 
 SPENDING = ("obrien-fleming", "pocock")
 
@@ -45,29 +44,32 @@ def boundaries(looks: tuple[int, ...], n_max: int, alpha: float, kind: str = "ob
     import numpy as np
     from gsdesign import h1, hupdate
     from scipy.optimize import brentq
+    from scipy.stats import norm
 
     if not looks or list(looks) != sorted(set(looks)) or looks[0] < 1 or looks[-1] > n_max:
         raise ValueError(f"looks must increase from 1 to at most n_max={n_max}, got {looks}")
-    from scipy.stats import norm
-
     out: list[float] = []
     grid: tuple | None = None  # the density of the paths that stayed inside, at the last look
     prev_info, stayed, before = 0.0, 1.0, 0.0
     for n in looks:
         now = spent(n / n_max, alpha, kind)
+
+        def inside(c: float, n: int = n, grid: tuple | None = grid, prev_info: float = prev_info) -> tuple:
+            """The density of the paths still inside ±c after this look (gsDesign's grid)."""
+            if grid is None:
+                return h1(r=32, info=float(n), a=-c, b=c)
+            return hupdate(r=32, theta=0.0, info=float(n), a=-c, b=c, theta_prev=0.0, info_prev=prev_info, gm1=grid)
+
         if grid is None:  # the first look: exact
-            c = float(norm.isf((now - before) / 2))
+            c = float(norm.isf(now / 2))
         else:  # later: what stayed inside so far (as integrated) less what this look may spend
-
-            def inside(c: float, n: int = n, grid: tuple = grid, prev_info: float = prev_info) -> tuple:
-                return hupdate(r=32, theta=0.0, info=float(n), a=-c, b=c, theta_prev=0.0, info_prev=prev_info,
-                               gm1=grid)
-
             target = stayed - (now - before)
-            mass: Callable[[float], float] = lambda c: float(np.sum(inside(c)[2])) - target  # noqa: E731
-            c = brentq(mass, 0.01, 40.0, xtol=1e-12) if mass(40.0) > 0 else 40.0
-        grid = h1(r=32, info=float(n), a=-c, b=c) if grid is None else \
-            hupdate(r=32, theta=0.0, info=float(n), a=-c, b=c, theta_prev=0.0, info_prev=prev_info, gm1=grid)
+
+            def excess(c: float) -> float:
+                return float(np.sum(inside(c)[2])) - target
+
+            c = brentq(excess, 0.01, 40.0, xtol=1e-12) if excess(40.0) > 0 else 40.0
+        grid = inside(c)
         prev_info, stayed, before = float(n), float(np.sum(grid[2])), now
         out.append(c)
     return tuple(out)

@@ -13,8 +13,8 @@ defaults for both (:data:`DEFAULTS`).
 
 Independent processes (``compare``: a baseline run against a candidate run) — see
 :func:`judge`: a two-sided Mann–Whitney U test on per-process values plus a
-Hodges–Lehmann effect with its Moses interval; its measured rates are in
-:mod:`rnnbench.compare`'s docstring.
+Hodges–Lehmann effect with its Moses interval; its simulated error rates are in
+:mod:`rnnbench.compare.verdicts`' docstring.
 
 Paired processes (``ab``: side A and side B of a cell, taking turns one step each) — see
 :func:`paired_ratio`: each *pair* of processes gives one estimate, the median over its

@@ -368,6 +368,19 @@ class Suite:
         return digest([c.key for c in self.cells])
 
 
+def regression_problem(key: str, value: Any) -> str | None:
+    """What is wrong with a threshold (a suite's ``[regression]`` entry, or the option of ab or
+    compare that overrides it): an unknown key, not a number, or out of its range; None if fine."""
+    if key not in REGRESSION_KEYS:
+        return f"unknown key{_suggest(key, REGRESSION_KEYS)}"
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return f"expected a number, got {value!r}"
+    lo, hi, what = REGRESSION_RANGES[key]
+    if not (lo <= value if key in REGRESSION_CLOSED_LOW else lo < value) or not value < hi:
+        return f"expected {what}, got {value!r}"
+    return None
+
+
 def _fail(path: str, key: str, message: str) -> UserError:
     return UserError(f"{path}: {key}: {message}")
 
@@ -544,13 +557,9 @@ def parse_suite(
 
     regression = _table(path, data, "regression")
     for k, v in regression.items():
-        if k not in REGRESSION_KEYS:
-            raise _fail(path, f"regression.{k}", f"unknown key{_suggest(k, REGRESSION_KEYS)}")
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
-            raise _fail(path, f"regression.{k}", f"expected a number, got {v!r}")
-        lo, hi, what = REGRESSION_RANGES[k]
-        if not (lo <= v if k in REGRESSION_CLOSED_LOW else lo < v) or not v < hi:
-            raise _fail(path, f"regression.{k}", f"expected {what}, got {v!r}")
+        problem = regression_problem(k, v)
+        if problem:
+            raise _fail(path, f"regression.{k}", problem)
     report = _table(path, data, "report")
     for k, v in report.items():
         _check_report_key(path, k, v)

@@ -100,6 +100,20 @@ def test_a_trimmed_mean_over_pairs_keeps_one_wild_pair_from_deciding() -> None:
     assert abs(se - statistics.stdev([2, 2, 3, 4, 4]) / (0.6 * math.sqrt(5))) < 1e-12
 
 
+@pytest.mark.parametrize("option, value, expected", [
+    ("--faults", "0.5", "--faults 0.5: expected a ratio of page faults per step above 1 (e.g. 2.0), got 0.5"),
+    ("--alpha", "1.5", "--alpha 1.5: expected a significance level between 0 and 1 (e.g. 0.05), got 1.5"),
+    ("--trim", "0.5", "--trim 0.5: expected a fraction of pairs trimmed from each end, from 0 up to below 0.5 "
+                      "(e.g. 0.125), got 0.5"),
+    ("--time", "1", "--time 1: expected a step-time ratio above 1 (e.g. 1.05 = 5% slower counts), got 1.0"),
+])
+def test_a_threshold_out_of_range_is_refused_as_a_suite_would_refuse_it(tmp_path: Path, option: str, value: str,
+                                                                       expected: str) -> None:
+    res = _ab(tmp_path, "--aa", option, value)
+    assert res.exit_code == 2 and expected in res.output, res.output
+    assert not (tmp_path / "runs").exists()
+
+
 def test_sides_that_differ_in_nothing_or_do_not_exist_are_refused(tmp_path: Path) -> None:
     res = _ab(tmp_path)
     assert res.exit_code == 2 and "differ in nothing" in res.output

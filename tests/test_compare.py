@@ -299,7 +299,7 @@ def test_different_suites_exit_2_unless_allowed(tmp_path: Path) -> None:
 
 def test_bad_threshold_is_exit_2(tmp_path: Path) -> None:
     a = make_run(tmp_path, "a", seed=1)
-    _one_error_line(cli("compare", a, a, "--time", "0.9"), "ratios above 1")
+    _one_error_line(cli("compare", a, a, "--time", "0.9"), "ratio above 1")
 
 
 # --------------------------------------------------------------------------- outputs

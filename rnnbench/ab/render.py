@@ -61,7 +61,7 @@ def caption(a: Analysis) -> str:
     return (f"B/A = step-time ratio ({over} over process pairs of each pair's median paired log ratio); {interval}; "
             f"MDE = slowdown that fails with 80% power at this spread and look. {rule_text(th['alpha'])} (threshold "
             f"×{th['time']:g}). Memory ×{th['memory']:g}, accuracy −{th['accuracy_drop']:g}, page faults per step "
-            f"×{th.get('faults', 2.0):g} (+1 a side): the same rule on Mann–Whitney intervals of per-process "
+            f"×{th['faults']:g} (+1 a side): the same rule on Mann–Whitney intervals of per-process "
             "values.")
 
 

@@ -121,8 +121,7 @@ def make_sides(a: str | None, b: str | None, a_set: dict[str, Any], b_set: dict[
     from rnnbench.ab.envs import parse_pins, side_environment
 
     pins = {"a": parse_pins(list(a_with), "--a-with"), "b": parse_pins(list(b_with), "--b-with")}
-    py_a = resolve_python(a, "a") if a else sys.executable
-    py_b = resolve_python(b, "b") if b else sys.executable
+    python = {side: resolve_python(given, side) if given else sys.executable for side, given in (("a", a), ("b", b))}
     for side, over in (("a", a_set), ("b", b_set)):
         for k, v in over.items():
             problem = setting_problem(k, v)
@@ -132,8 +131,8 @@ def make_sides(a: str | None, b: str | None, a_set: dict[str, Any], b_set: dict[
         if pins[side]:
             if on_build:
                 on_build(f"--{side}-with", pins[side])
-            built = side_environment(pins[side], py_a if side == "a" else py_b, f"--{side}-with")
-            py_a, py_b = (built, py_b) if side == "a" else (py_a, built)
+            python[side] = side_environment(pins[side], python[side], f"--{side}-with")
+    py_a, py_b = python["a"], python["b"]
     # Paths, not their targets: two venvs' pythons link to the same interpreter, yet differ.
     same = os.path.abspath(py_a) == os.path.abspath(py_b) and a_set == b_set
     if same and not allow_same:

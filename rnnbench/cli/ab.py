@@ -90,7 +90,7 @@ def ab(
     from rnnbench import ab as abm
     from rnnbench.compare import write_output
     from rnnbench.errors import UserError
-    from rnnbench.suite import load_suite, parse_assignments
+    from rnnbench.suite import load_suite, parse_assignments, regression_problem
 
     console = Console(stderr=True, quiet=quiet)
     if resume:
@@ -109,12 +109,10 @@ def ab(
                  "trim": trim, "faults": faults}
         thresholds = {**{k: v for k, v in spec.regression.items() if k in abm.DEFAULTS},
                       **{k: v for k, v in given.items() if v is not None}}
-        for k, v in thresholds.items():
-            if (k in ("time", "memory", "faults") and v <= 1) or (k in ("alpha", "accuracy_drop") and not 0 < v < 1) \
-                    or (k == "trim" and not 0 <= v < 0.5):
-                raise UserError(f"--{k.replace('_', '-')} {v:g}: expected "
-                                + ("a ratio above 1, e.g. 1.05" if k in ("time", "memory", "faults") else
-                                   "a fraction in [0, 0.5), e.g. 0.125" if k == "trim" else "a number in (0, 1)"))
+        for k, v in given.items():  # the suite's own were checked when it was loaded
+            problem = regression_problem(k, v) if v is not None else None
+            if problem:
+                raise UserError(f"--{k.replace('_', '-')} {v:g}: {problem}")
         if until_decided:  # looks after every pair up to this many: the intervals allow for them (ab.look_alpha)
             thresholds["max_pairs"] = float(max(pairs, max_pairs))
         abm.core_slots(abm.plan(spec, sides), jobs)  # refuse a --jobs that does not fit before the run exists
